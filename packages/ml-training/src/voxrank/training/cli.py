@@ -1,0 +1,35 @@
+"""`voxrank-train`: train, evaluate and export voxrank's models."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from voxrank.training import __version__
+
+app = typer.Typer(help="Train, evaluate and export voxrank models.", no_args_is_help=True)
+console = Console()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"voxrank-train {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """voxrank model training."""
+
+
+@app.command()
+def environment() -> None:
+    """Show the torch build, thread count and accelerators training would use."""
+    import torch
+
+    console.print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    console.print(f"CUDA available: {torch.cuda.is_available()}")

@@ -1,0 +1,10 @@
+from typer.testing import CliRunner
+
+from voxrank.training import __version__
+from voxrank.training.cli import app
+
+
+def test_version_flag_prints_the_package_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"voxrank-train {__version__}"

@@ -1,0 +1,1 @@
+"""Repository maintenance tools: package graph, CI matrix, script audit, legacy archive, docs checks."""
