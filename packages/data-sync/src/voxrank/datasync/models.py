@@ -1,0 +1,210 @@
+"""Pydantic models of the DMM API v3 responses that accept every quirk listed in dmm-api.md.
+
+Numbers may come as strings and strings as numbers, keys are omitted rather than null, an empty result
+has no `items` key, prices carry a trailing `~`, and a maker id can be the string "other".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+API_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_price(value: Any) -> float | None:
+    """'300~' -> 300.0, '1,980' -> 1980.0, 0 -> 0.0; anything without a number -> None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).replace(",", "").strip().rstrip("~").strip()
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _empty_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _api_datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.strip().replace("T", " "))
+    return value
+
+
+ApiDatetime = Annotated[datetime, BeforeValidator(_api_datetime)]
+OptionalFloat = Annotated[float | None, BeforeValidator(_empty_to_none)]
+
+
+class Lenient(BaseModel):
+    """Numbers where strings are expected (and the reverse) are coerced; unknown keys are kept."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True, extra="allow", populate_by_name=True)
+
+
+class Entity(Lenient):
+    id: str
+    name: str | None = None
+    ruby: str | None = None
+
+
+class ItemInfo(Lenient):
+    genre: list[Entity] = []
+    series: list[Entity] = []
+    maker: list[Entity] = []
+    label: list[Entity] = []
+    actress: list[Entity] = []
+    actor: list[Entity] = []
+    director: list[Entity] = []
+    author: list[Entity] = []
+
+
+class Review(Lenient):
+    count: int = 0
+    average: OptionalFloat = None
+
+
+class Delivery(Lenient):
+    type: str
+    price: Any = None
+    list_price: Any = None
+
+
+class Deliveries(Lenient):
+    delivery: list[Delivery] = []
+
+
+class Prices(Lenient):
+    price: Any = None
+    list_price: Any = None
+    deliveries: Deliveries | None = None
+
+
+class ImageUrls(Lenient):
+    list: str | None = None
+    small: str | None = None
+    large: str | None = None
+
+
+class Item(Lenient):
+    content_id: Annotated[str, Field(min_length=1)]
+    product_id: str | None = None
+    title: str | None = None
+    service_code: str | None = None
+    service_name: str | None = None
+    floor_code: str | None = None
+    floor_name: str | None = None
+    category_name: str | None = None
+    volume: str | None = None
+    url: str | None = Field(default=None, validation_alias=AliasChoices("URL", "url"))
+    affiliate_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("affiliateURL", "affiliate_url")
+    )
+    image_urls: ImageUrls | None = Field(
+        default=None, validation_alias=AliasChoices("imageURL", "image_urls")
+    )
+    review: Review | None = None
+    prices: Prices | None = None
+    date: ApiDatetime | None = None
+    iteminfo: ItemInfo = ItemInfo()
+
+
+class ItemListResult(Lenient):
+    status: int
+    result_count: int = 0
+    total_count: int = 0
+    first_position: int = 1
+    items: list[dict[str, Any]] = []
+    """Raw item objects: each is validated on its own so one bad record goes to quarantine, not the page."""
+
+
+class ErrorResult(Lenient):
+    status: int
+    message: str = "error"
+    errors: dict[str, Any] | list[Any] | None = None
+
+    def field_errors(self) -> dict[str, str]:
+        if isinstance(self.errors, dict):
+            return {str(key): str(value) for key, value in self.errors.items()}
+        if isinstance(self.errors, list):
+            return {str(index): str(value) for index, value in enumerate(self.errors)}
+        return {}
+
+
+class Floor(Lenient):
+    id: str
+    name: str | None = None
+    code: str
+
+
+class Service(Lenient):
+    name: str | None = None
+    code: str
+    floor: list[Floor] = []
+
+
+class Site(Lenient):
+    name: str | None = None
+    code: str
+    service: list[Service] = []
+
+
+class FloorListResult(Lenient):
+    site: list[Site] = []
+
+
+class ReferenceEntry(Lenient):
+    """One row of GenreSearch / MakerSearch / SeriesSearch / AuthorSearch / ActressSearch."""
+
+    id: str = Field(validation_alias=AliasChoices("genre_id", "maker_id", "series_id", "author_id", "id"))
+    name: str | None = None
+    ruby: str | None = None
+
+
+class SearchResult(Lenient):
+    status: int
+    result_count: int = 0
+    total_count: int = 0
+    first_position: int = 1
+
+
+class RejectedItem(BaseModel):
+    """A record that failed validation: kept with the reason, never dropped silently."""
+
+    content_id: str | None
+    reason: str
+    payload: dict[str, Any] | Any
+
+
+def _short_reason(error: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in error.errors()[:5]]
+    return "; ".join(parts)
+
+
+def validate_items(raw_items: list[Any]) -> tuple[list[tuple[Item, dict[str, Any]]], list[RejectedItem]]:
+    """Split a page into (item, raw) pairs and rejected records, keeping the last copy of a repeated id."""
+    accepted: dict[str, tuple[Item, dict[str, Any]]] = {}
+    rejected: list[RejectedItem] = []
+    for raw in raw_items:
+        if not isinstance(raw, dict):
+            rejected.append(RejectedItem(content_id=None, reason="item is not a JSON object", payload=raw))
+            continue
+        try:
+            item = Item.model_validate(raw)
+        except ValidationError as error:
+            content_id = raw.get("content_id")
+            rejected.append(
+                RejectedItem(
+                    content_id=str(content_id) if content_id else None,
+                    reason=_short_reason(error),
+                    payload=raw,
+                )
+            )
+            continue
+        accepted[item.content_id] = (item, raw)
+    return list(accepted.values()), rejected

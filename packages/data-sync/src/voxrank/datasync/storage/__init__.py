@@ -1,0 +1,1 @@
+"""Storage: the catalog schema, its migrations and the database connection."""

@@ -1,0 +1,89 @@
+"""Open a catalog database (SQLite in WAL mode, or PostgreSQL) and bring its schema up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from voxrank.datasync.errors import DatabaseUnavailableError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def redact(database_url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (status, reports) work while a sync writes; NORMAL is durable at each commit in WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_database_engine(database_url: str) -> Engine:
+    """An engine for `database_url`; postgresql:// URLs use psycopg 3."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError as error:
+        raise DatabaseUnavailableError(f"not a database URL: {database_url!r}") from error
+    if url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            parent = Path(url.database).parent
+            if not parent.is_dir():
+                raise DatabaseUnavailableError(
+                    f"cannot open {redact(database_url)}: folder {parent} does not exist"
+                )
+        engine = create_engine(url, poolclass=NullPool)
+        event.listen(engine, "connect", _enable_sqlite_wal)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=4, connect_args={"connect_timeout": 10})
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every pending migration; a database that cannot be reached raises DatabaseUnavailableError."""
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise DatabaseUnavailableError(f"cannot open {engine.url.render_as_string()}: {reason}") from error
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def open_database(database_url: str) -> Engine:
+    """Engine with an up-to-date schema: the one way the CLI and the read API open a catalog."""
+    engine = create_database_engine(database_url)
+    migrate(engine)
+    return engine

@@ -1,0 +1,102 @@
+"""Turn validated items into rows of the normalised tables."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from voxrank.datasync.models import Item, parse_price
+from voxrank.datasync.storage.schema import ENTITY_LINKS, PEOPLE_ROLES
+
+
+@dataclass
+class PageRows:
+    """Every row one page of items contributes, grouped by table name."""
+
+    content_ids: list[str] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    prices: list[dict[str, Any]] = field(default_factory=list)
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+    entities: dict[str, dict[str, str | None]] = field(default_factory=lambda: defaultdict(dict))
+    links: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    people: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+    people_links: set[tuple[str, str, str]] = field(default_factory=set)
+
+
+def _item_row(item: Item, run_id: int | None, fetched_at: datetime) -> dict[str, Any]:
+    prices = item.prices
+    image = item.image_urls
+    return {
+        "content_id": item.content_id,
+        "product_id": item.product_id,
+        "title": item.title,
+        "service_code": item.service_code,
+        "service_name": item.service_name,
+        "floor_code": item.floor_code,
+        "floor_name": item.floor_name,
+        "category_name": item.category_name,
+        "volume": item.volume,
+        "url": item.url,
+        "affiliate_url": item.affiliate_url,
+        "image_url": (image.large or image.list or image.small) if image else None,
+        "release_date": item.date,
+        "price": parse_price(prices.price) if prices else None,
+        "price_text": None if prices is None or prices.price is None else str(prices.price),
+        "list_price": parse_price(prices.list_price) if prices else None,
+        "run_id": run_id,
+        "fetched_at": fetched_at,
+    }
+
+
+def _add_references(rows: PageRows, item: Item) -> None:
+    info = item.iteminfo
+    for kind in ENTITY_LINKS:
+        for entity in getattr(info, kind):
+            rows.entities[kind][entity.id] = entity.name
+            rows.links[kind].add((item.content_id, entity.id))
+    for role in PEOPLE_ROLES:
+        for person in getattr(info, role):
+            rows.people[(role, person.id)] = (person.name, person.ruby)
+            rows.people_links.add((item.content_id, role, person.id))
+
+
+def page_rows(
+    accepted: list[tuple[Item, dict[str, Any]]], run_id: int | None, fetched_at: datetime
+) -> PageRows:
+    """Rows for every table, sorted by key so concurrent PostgreSQL writers take locks in one order."""
+    rows = PageRows()
+    for item, raw in sorted(accepted, key=lambda pair: pair[0].content_id):
+        rows.content_ids.append(item.content_id)
+        rows.items.append(_item_row(item, run_id, fetched_at))
+        if item.review is not None:
+            rows.reviews.append(
+                {
+                    "content_id": item.content_id,
+                    "review_count": item.review.count,
+                    "review_average": item.review.average,
+                }
+            )
+        deliveries = item.prices.deliveries.delivery if item.prices and item.prices.deliveries else []
+        delivery_rows = {
+            delivery.type: {
+                "content_id": item.content_id,
+                "delivery_type": delivery.type,
+                "price": parse_price(delivery.price),
+                "list_price": parse_price(delivery.list_price),
+            }
+            for delivery in deliveries
+        }
+        rows.prices.extend(delivery_rows.values())
+        rows.payloads.append(
+            {
+                "content_id": item.content_id,
+                "payload": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+                "fetched_at": fetched_at,
+            }
+        )
+        _add_references(rows, item)
+    return rows
