@@ -1,0 +1,166 @@
+"""`voxrank-bench`: measure models, the pipeline and the HTTP server; merge, plot and publish results."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from voxrank.serving.bench import plots
+from voxrank.serving.bench.environment import capture_environment
+from voxrank.serving.bench.gpu import gpu_plan
+from voxrank.serving.bench.measure import MeasureSettings
+from voxrank.serving.bench.model import ModelTarget, run_model_mode, workloads
+from voxrank.serving.bench.providers import ProviderError, require_gpu
+from voxrank.serving.bench.report import MARKDOWN_FILE, RESULT_FILE, merge, read_mode_reports, to_markdown
+from voxrank.serving.bench.schema import BenchmarkReport, Measurement
+from voxrank.serving.bench.targets import NoModelsError, from_files, from_repository
+
+DOCS_RESULTS = Path("docs/results")
+
+app = typer.Typer(help="Benchmark voxrank's models, pipeline and server; results as JSON, Markdown and PNG.")
+console = Console()
+
+Repository = Annotated[
+    Path | None, typer.Option("--repository", "-r", help="Model repository to take the latest models from.")
+]
+Models = Annotated[
+    list[str] | None,
+    typer.Option("--model", "-m", help="[NAME[:PRECISION]=]PATH of an ONNX file (repeatable)."),
+]
+Only = Annotated[
+    list[str] | None, typer.Option("--only", help="Model names to keep (repeatable); default: all.")
+]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Result file (JSON) to write.")]
+Quick = Annotated[bool, typer.Option("--quick", help="Short windows: a smoke run, not figures to publish.")]
+RunDir = Annotated[Path, typer.Argument(help="A run folder holding one result file (JSON) per mode.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _targets(repository: Path | None, models: list[str] | None, only: list[str] | None) -> list[ModelTarget]:
+    try:
+        if models:
+            return from_files(models)
+        if repository is None:
+            raise NoModelsError("give --repository DIR or --model PATH")
+        return from_repository(repository, names=only)
+    except (NoModelsError, FileNotFoundError) as error:
+        raise _fail(str(error)) from error
+
+
+def _settings(quick: bool) -> MeasureSettings:
+    return MeasureSettings.quick() if quick else MeasureSettings()
+
+
+def _collect(measurements: Iterable[Measurement], total: int, out: Path, suite: str) -> BenchmarkReport:
+    collected = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("measuring", total=total)
+        for measurement in measurements:
+            collected.append(measurement)
+            progress.advance(task)
+    report = BenchmarkReport(suite=suite, environment=capture_environment(), measurements=collected)
+    report.write(out)
+    console.print(f"{len(collected)} measurements -> {out}")
+    return report
+
+
+@app.command()
+def model(
+    *,
+    out: Out,
+    repository: Repository = None,
+    models: Models = None,
+    only: Only = None,
+    provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda or tensorrt (repeatable).")] = None,
+    batch: Annotated[
+        list[int] | None, typer.Option(help="Batch sizes (repeatable); default 1 and 8.")
+    ] = None,
+    input_s: Annotated[
+        list[float] | None, typer.Option(help="Input seconds (repeatable); default 5.")
+    ] = None,
+    threads: Annotated[int, typer.Option(help="ONNX Runtime intra-op threads.")] = 1,
+    io_binding: Annotated[bool, typer.Option(help="Bind inputs and outputs to the device.")] = False,
+    quick: Quick = False,
+) -> None:
+    """In-process ONNX Runtime latency per model x precision x provider x batch x input length."""
+    targets = _targets(repository, models, only)
+    plan = workloads(provider or ["cpu"], batch or [1, 8], input_s or [5.0], threads, io_binding)
+    _collect(run_model_mode(targets, plan, _settings(quick)), len(targets) * len(plan), out, "model")
+
+
+@app.command()
+def gpu(
+    *,
+    out: Out,
+    repository: Repository = None,
+    models: Models = None,
+    only: Only = None,
+    input_s: Annotated[float, typer.Option(help="Input length in seconds.")] = 5.0,
+    allow_cpu: Annotated[bool, typer.Option(help="Run on CPU when no CUDA provider exists.")] = False,
+    quick: Quick = False,
+) -> None:
+    """GPU suite: CUDA and TensorRT providers, fp16, IO binding, batch sweep. Fails fast without CUDA."""
+    try:
+        providers = require_gpu(allow_cpu)
+    except ProviderError as error:
+        raise _fail(str(error)) from error
+    targets = _targets(repository, models, only)
+    plans = {target: gpu_plan(providers, target, input_s, threads=1) for target in targets}
+    measurements = (
+        m for target, plan in plans.items() for m in run_model_mode([target], plan, _settings(quick))
+    )
+    _collect(measurements, sum(len(plan) for plan in plans.values()), out, "gpu")
+
+
+@app.command()
+def report(
+    run_dir: RunDir,
+    suite: Annotated[str, typer.Option(help="Name of the suite the run belongs to.")] = "cpu",
+) -> None:
+    """Merge a run's mode files into results.json, with results.md and PNG plots beside it."""
+    try:
+        merged = merge(read_mode_reports(run_dir), suite)
+    except (FileNotFoundError, ValueError) as error:
+        raise _fail(str(error)) from error
+    merged.write(run_dir / RESULT_FILE)
+    (run_dir / MARKDOWN_FILE).write_text(to_markdown(merged) + "\n", encoding="utf-8")
+    figures = plots.draw_all(merged, run_dir)
+    console.print(f"{run_dir / RESULT_FILE}, {run_dir / MARKDOWN_FILE} and {len(figures)} figure(s)")
+
+
+@app.command()
+def publish(
+    run_dir: RunDir,
+    docs_dir: Annotated[Path, typer.Option("--to", help="Folder of committed result files.")] = DOCS_RESULTS,
+) -> None:
+    """Copy a run's merged results into docs/results/, named after the suite and the machine."""
+    source = run_dir / RESULT_FILE
+    if not source.is_file():
+        raise _fail(f"{source} does not exist; run `voxrank-bench report {run_dir}` first")
+    merged = BenchmarkReport.read(source)
+    stem = f"{merged.suite}-{merged.environment.machine}"
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    for stale in docs_dir.glob(f"{stem}*"):
+        stale.unlink()
+    shutil.copyfile(source, docs_dir / f"{stem}.json")
+    (docs_dir / f"{stem}.md").write_text(to_markdown(merged) + "\n", encoding="utf-8")
+    figures = plots.draw_all(merged, docs_dir, prefix=f"{stem}-")
+    console.print(f"published {stem}.json, {stem}.md and {len(figures)} figure(s) into {docs_dir}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of result files (what registered benchmarks may also write)."""
+    import json
+
+    console.print_json(json.dumps(BenchmarkReport.model_json_schema()))

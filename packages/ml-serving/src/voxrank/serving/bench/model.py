@@ -1,0 +1,117 @@
+"""`model` mode: in-process ONNX Runtime latency per model x precision x provider x batch x input length."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voxrank.serving.audio import SAMPLE_RATE
+from voxrank.serving.bench.measure import MeasureSettings, measure
+from voxrank.serving.bench.providers import ProviderError, create_session, runner
+from voxrank.serving.bench.schema import Measurement
+
+
+@dataclass(frozen=True)
+class ModelTarget:
+    """One ONNX file to benchmark, with the name and precision results are reported under."""
+
+    name: str
+    precision: str
+    path: Path
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    provider: str
+    batch: int
+    input_s: float
+    threads: int
+    io_binding: bool = False
+    fp16: bool = False
+
+    def parameters(
+        self, target: ModelTarget, engine: str = "onnxruntime"
+    ) -> dict[str, str | int | float | bool | None]:
+        return {
+            "engine": engine,
+            "precision": target.precision,
+            "version": target.version,
+            "provider": self.provider,
+            "batch": self.batch,
+            "input_s": self.input_s,
+            "threads": self.threads,
+            "io_binding": self.io_binding,
+            "trt_fp16": self.fp16,
+        }
+
+
+def workloads(
+    providers: Iterable[str],
+    batches: Iterable[int],
+    input_lengths_s: Iterable[float],
+    threads: int,
+    io_binding: bool = False,
+) -> list[Workload]:
+    return [
+        Workload(provider, batch, length, threads, io_binding)
+        for provider in providers
+        for batch in batches
+        for length in input_lengths_s
+    ]
+
+
+def waveform_batch(batch: int, input_s: float, seed: int = 0) -> np.ndarray:
+    """Speech-level noise, [batch, samples] float32: dense models cost the same whatever the content."""
+    samples = round(input_s * SAMPLE_RATE)
+    return (np.random.default_rng(seed).standard_normal((batch, samples)) * 0.1).astype(np.float32)
+
+
+def waveform_input_name(session) -> str:
+    """The model's single float waveform input ([batch, samples]); the diarization ONNX contract."""
+    inputs = session.get_inputs()
+    if len(inputs) != 1 or len(inputs[0].shape) != 2 or inputs[0].type != "tensor(float)":
+        described = ", ".join(f"{i.name}: {i.type} {i.shape}" for i in inputs)
+        raise ValueError(f"not a waveform model (expects one float [batch, samples] input; has {described})")
+    return str(inputs[0].name)
+
+
+def run_model_mode(
+    targets: Iterable[ModelTarget],
+    plan: Iterable[Workload],
+    settings: MeasureSettings,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Iterator[Measurement]:
+    """Measure every target under every workload; what cannot run is reported as skipped, with why."""
+    plan = list(plan)
+    for target in targets:
+        for workload in plan:
+            progress(
+                f"{target.name} {target.precision} {workload.provider} b{workload.batch} {workload.input_s}s"
+            )
+            yield measure_target(target, workload, settings)
+
+
+def measure_target(target: ModelTarget, workload: Workload, settings: MeasureSettings) -> Measurement:
+    parameters = workload.parameters(target)
+    try:
+        session = create_session(target.path, workload.provider, workload.threads, workload.fp16)
+        feeds = {waveform_input_name(session): waveform_batch(workload.batch, workload.input_s)}
+    except (ProviderError, ValueError) as error:
+        return Measurement(
+            mode="model", name=target.name, parameters=parameters, status="skipped", reason=str(error)
+        )
+    result = measure(runner(session, feeds, workload.io_binding), settings, items_per_call=workload.batch)
+    return Measurement(
+        mode="model",
+        name=target.name,
+        parameters=parameters,
+        latency=result.latency,
+        throughput_per_s=result.throughput_per_s,
+        throughput_unit="windows",
+        stability=result.stability,
+        figures={"audio_s_per_s": result.throughput_per_s * workload.input_s},
+    )

@@ -1,0 +1,49 @@
+"""Which ONNX models a run measures: the latest version of each precision in a model repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from voxrank.serving.bench.model import ModelTarget
+
+
+class NoModelsError(LookupError):
+    """Nothing to benchmark: an empty repository or a model file that does not exist."""
+
+
+def from_repository(
+    root: Path, task: str = "diarization", names: list[str] | None = None
+) -> list[ModelTarget]:
+    """The newest READY version of every (model, precision) pair of `task` in the repository at `root`."""
+    from voxrank.serving.repository import ModelRepository
+
+    repository = ModelRepository(root)
+    targets: dict[tuple[str, str], ModelTarget] = {}
+    for name in repository.models():
+        if names and name not in names:
+            continue
+        for version in repository.versions(name):
+            resolved = repository.resolve(name, str(version))
+            if resolved.manifest.task != task:
+                continue
+            precision = str(resolved.manifest.precision)
+            # versions() is ascending, so a later version of the same precision replaces an earlier one.
+            targets[(name, precision)] = ModelTarget(
+                name=name, precision=precision, path=Path(resolved.model_path), version=str(resolved.version)
+            )
+    if not targets:
+        raise NoModelsError(f"no READY {task} models in the model repository {root}")
+    return [targets[key] for key in sorted(targets)]
+
+
+def from_files(specs: list[str]) -> list[ModelTarget]:
+    """Targets from `[NAME[:PRECISION]=]PATH` specs, for models that are not in a repository."""
+    targets = []
+    for spec in specs:
+        label, _, path_text = spec.rpartition("=")
+        path = Path(path_text)
+        if not path.is_file():
+            raise NoModelsError(f"model file {path} does not exist")
+        name, _, precision = (label or path.stem).partition(":")
+        targets.append(ModelTarget(name=name, precision=precision or "fp32", path=path))
+    return targets
