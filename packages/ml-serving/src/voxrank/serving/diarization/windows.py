@@ -1,0 +1,34 @@
+"""Cutting a recording into overlapping fixed-size windows, and adding window frames back onto a timeline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def window_starts(num_samples: int, window_samples: int, step_samples: int) -> np.ndarray:
+    """Start sample of every window, so that the last one reaches the end of the recording."""
+    if num_samples <= window_samples:
+        return np.zeros(1, dtype=np.int64)
+    count = int(np.ceil((num_samples - window_samples) / step_samples)) + 1
+    return np.arange(count, dtype=np.int64) * step_samples
+
+
+def cut_windows(waveform: np.ndarray, starts: np.ndarray, window_samples: int) -> np.ndarray:
+    """`[W, window_samples]` float32 view-free copy; the tail is zero-padded."""
+    needed = int(starts[-1]) + window_samples
+    padded = np.zeros(max(needed, len(waveform)), dtype=np.float32)
+    padded[: len(waveform)] = waveform
+    strided = np.lib.stride_tricks.sliding_window_view(padded, window_samples)
+    return np.ascontiguousarray(strided[starts])
+
+
+def overlap_add(per_window: np.ndarray, frame_offsets: np.ndarray, total_frames: int) -> np.ndarray:
+    """Average `[W, F, S]` window frames placed at `frame_offsets` onto a `[total_frames, S]` timeline."""
+    frames, speakers = per_window.shape[1:]
+    length = max(total_frames, int(frame_offsets[-1]) + frames)
+    summed = np.zeros((length, speakers), dtype=np.float32)
+    counts = np.zeros(length, dtype=np.float32)
+    for offset, window in zip(frame_offsets, per_window, strict=True):
+        summed[offset : offset + frames] += window
+        counts[offset : offset + frames] += 1
+    return summed[:total_frames] / np.maximum(counts[:total_frames, None], 1)
