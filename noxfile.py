@@ -65,8 +65,9 @@ def test(session: nox.Session, package: str) -> None:
 def tools(session: nox.Session) -> None:
     """Tests of the repository tools (CI matrix, script audit, legacy archive, docs check)."""
     _constrained(session)
-    session.install("-r", "tools/requirements.txt", "pytest>=8")
-    session.run("pytest", "tools/tests", *session.posargs)
+    session.install("-r", "tools/requirements.txt", "pytest>=8", "pytest-timeout>=2.3")
+    # `python -m` puts the repository root on sys.path, so the tests import `tools.*`.
+    session.run("python", "-m", "pytest", "tools/tests", *session.posargs)
 
 
 @nox.session(python=PYTHON)
