@@ -6,9 +6,11 @@ import typer
 from rich.console import Console
 
 from voxrank.training import __version__
+from voxrank.training.bench.cli import bench_reference
 
 app = typer.Typer(help="Train, evaluate and export voxrank models.", no_args_is_help=True)
 console = Console()
+app.command("bench-reference")(bench_reference)
 
 
 def _print_version(value: bool) -> None:
