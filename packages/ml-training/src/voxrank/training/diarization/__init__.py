@@ -1,0 +1,1 @@
+"""Speaker diarization: data, simulation, models, training, evaluation (inference lives in ml-serving)."""
