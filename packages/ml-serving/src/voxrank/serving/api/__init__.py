@@ -1,0 +1,1 @@
+"""The HTTP API: `create_app(settings)` builds it, `serve(settings)` runs it under uvicorn."""

@@ -1,0 +1,203 @@
+"""POST /v1/diarize: audio in, speaker turns out (JSON or RTTM)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import onnxruntime as ort
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from voxrank.serving.api.admission import Admission, OverloadedError, RequestTimeoutError
+from voxrank.serving.api.errors import ApiError, responses
+from voxrank.serving.api.metrics import ServingMetrics
+from voxrank.serving.api.schemas import DiarizationResponse, DiarizationTiming, Turn
+from voxrank.serving.api.upload import UPLOAD_FIELD, read_audio_upload
+from voxrank.serving.audio import SAMPLE_RATE, AudioError, CorruptAudioError, load_audio, probe
+from voxrank.serving.diarization import Diarization, DiarizationPipeline, PipelineConfig, PipelineInputError
+from voxrank.serving.models.loaded import LoadedModel
+from voxrank.serving.models.manager import ModelManager, ModelUnavailableError
+from voxrank.serving.runtime.segmenter import OnnxSegmenter
+from voxrank.serving.settings import ServingSettings
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1", tags=["diarization"])
+
+MAX_SPEAKERS = 64
+SpeakerCount = Annotated[int | None, Query(ge=1, le=MAX_SPEAKERS)]
+
+_AUDIO_BODY = {"type": "string", "format": "binary"}
+REQUEST_BODY = {
+    "required": True,
+    "description": "The audio (WAV, FLAC or OGG; any rate and channel count): a multipart upload in the "
+    f"field `{UPLOAD_FIELD}`, or the raw file as the body.",
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {UPLOAD_FIELD: _AUDIO_BODY},
+                "required": [UPLOAD_FIELD],
+            }
+        },
+        "audio/wav": {"schema": _AUDIO_BODY},
+        "audio/flac": {"schema": _AUDIO_BODY},
+        "audio/ogg": {"schema": _AUDIO_BODY},
+        "application/octet-stream": {"schema": _AUDIO_BODY},
+    },
+}
+RTTM_EXAMPLE = "SPEAKER audio 1 0.000 2.000 <NA> <NA> SPEAKER_00 <NA> <NA>\n"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    diarization: Diarization
+    model: LoadedModel
+    duration_s: float
+    seconds: float
+
+
+@router.post(
+    "/diarize",
+    summary="Who spoke when: speaker turns of an audio file.",
+    response_model=DiarizationResponse,
+    openapi_extra={"requestBody": REQUEST_BODY},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}, "example": RTTM_EXAMPLE}}},
+        **responses(401, 404, 413, 415, 422, 503, 504),
+    },
+)
+async def diarize(
+    request: Request,
+    *,
+    num_speakers: SpeakerCount = None,
+    min_speakers: SpeakerCount = None,
+    max_speakers: SpeakerCount = None,
+    output: Annotated[Literal["json", "rttm"], Query(alias="format", description="json or rttm")] = "json",
+    model: Annotated[
+        str | None, Query(description="Model name; the configured diarization model by default.")
+    ] = None,
+    uri: Annotated[
+        str, Query(pattern=r"^[A-Za-z0-9._-]{1,128}$", description="File id written into RTTM.")
+    ] = "audio",
+) -> Response:
+    settings: ServingSettings = request.app.state.settings
+    name = model or settings.diarization_model
+    _diarization_model(request.app.state.manager, name, settings.retry_after_s)
+    audio = await read_audio_upload(request, settings.max_upload_bytes)
+    _check_audio_header(audio, settings.max_audio_duration_s)
+
+    metrics: ServingMetrics = request.app.state.metrics
+    admission: Admission = request.app.state.admission
+    speakers = {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers}
+
+    job = DiarizationJob(request.app.state.manager, name, audio, speakers, metrics)
+    queued: list[float] = []
+    try:
+        outcome = await admission.run(job, settings.request_timeout_s, on_start=queued.append)
+    except OverloadedError as error:
+        metrics.rejected.labels(reason="overloaded").inc()
+        raise ApiError(
+            503,
+            f"server is at capacity ({admission.capacity} requests running or queued); retry later",
+            {"Retry-After": str(settings.retry_after_s)},
+        ) from error
+    except RequestTimeoutError as error:
+        metrics.rejected.labels(reason="timeout").inc()
+        raise ApiError(
+            504, f"request took longer than {settings.request_timeout_s:g} s and was cancelled"
+        ) from error
+    except AudioError as error:
+        raise _audio_error(error) from error
+    except PipelineInputError as error:
+        raise ApiError(422, str(error)) from error
+    except ModelUnavailableError as error:
+        raise ApiError(503, str(error), {"Retry-After": str(settings.retry_after_s)}) from error
+    queue_s = queued[0] if queued else 0.0
+    metrics.queue.labels(model=name).observe(queue_s)
+    request.state.model_labels = {
+        "model": name,
+        "version": outcome.model.version,
+        "provider": outcome.model.provider,
+    }
+    if output == "rttm":
+        return PlainTextResponse(outcome.diarization.to_rttm(uri))
+    return _json_response(outcome, queue_s)
+
+
+@dataclass(frozen=True)
+class DiarizationJob:
+    """Runs in a worker thread, holding a lease on the serving version so a reload drains around it."""
+
+    manager: ModelManager
+    name: str
+    audio: bytes
+    speakers: dict[str, int | None]
+    metrics: ServingMetrics
+
+    def __call__(self, run_options: ort.RunOptions) -> Outcome:
+        started = time.perf_counter()
+        with self.manager.lease(self.name) as model:
+            status = "error"
+            try:
+                waveform = load_audio(self.audio)
+                config = PipelineConfig.from_manifest(model.manifest)
+                segmenter = OnnxSegmenter(model.runner, config.window_samples, run_options)
+                diarization = DiarizationPipeline(segmenter, config)(waveform, **self.speakers)
+                status = "ok"
+            finally:
+                self.metrics.inference.labels(
+                    model=self.name, version=model.version, provider=model.provider, status=status
+                ).observe(time.perf_counter() - started)
+        return Outcome(diarization, model, waveform.shape[0] / SAMPLE_RATE, time.perf_counter() - started)
+
+
+def _json_response(outcome: Outcome, queue_s: float) -> Response:
+    turns = [Turn(start=turn.start, end=turn.end, speaker=turn.speaker) for turn in outcome.diarization.turns]
+    body = DiarizationResponse(
+        model=outcome.model.name,
+        version=outcome.model.version,
+        provider=outcome.model.provider,
+        duration_s=round(outcome.duration_s, 6),
+        num_speakers=len({turn.speaker for turn in turns}),
+        turns=turns,
+        timing=DiarizationTiming(
+            queue_ms=round(queue_s * 1000, 3), inference_ms=round(outcome.seconds * 1000, 3)
+        ),
+    )
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+def _diarization_model(manager: ModelManager, name: str, retry_after_s: int) -> None:
+    """404 for a model the server does not serve, 422 for one of another task, 503 while none loaded."""
+    try:
+        slot = manager.slot(name)
+    except ModelUnavailableError as error:
+        raise ApiError(404, str(error)) from error
+    if slot.current is None:
+        raise ApiError(
+            503,
+            f"model {name!r} has no version loaded yet ({slot.state})",
+            {"Retry-After": str(retry_after_s)},
+        )
+    task = slot.current.manifest.task
+    if task != "diarization":
+        raise ApiError(422, f"model {name!r} is a {task} model, not a diarization model")
+
+
+def _check_audio_header(audio: bytes, max_duration_s: float) -> None:
+    try:
+        info = probe(audio)
+    except AudioError as error:
+        raise _audio_error(error) from error
+    except PipelineInputError as error:
+        raise ApiError(422, str(error)) from error
+    if info.duration_s > max_duration_s:
+        raise ApiError(413, f"audio lasts {info.duration_s:.1f} s; the limit is {max_duration_s:g} s")
+
+
+def _audio_error(error: AudioError) -> ApiError:
+    return ApiError(422 if isinstance(error, CorruptAudioError) else 415, str(error))
