@@ -123,6 +123,31 @@ def gpu(
 
 
 @app.command()
+def pipeline(
+    *,
+    out: Out,
+    repository: Repository = None,
+    models: Models = None,
+    only: Only = None,
+    precision: Annotated[
+        list[str] | None, typer.Option(help="Precisions to keep (repeatable); default all.")
+    ] = None,
+    minutes: Annotated[
+        list[float] | None, typer.Option(help="Recording lengths (repeatable); default 10, 60.")
+    ] = None,
+    cores: Annotated[int, typer.Option(help="CPUs to pin the run to (and ORT threads).")] = 1,
+) -> None:
+    """Real-time factor of full diarization over long synthetic recordings, pinned to `cores` CPUs."""
+    from voxrank.serving.bench.pipeline import run_pipeline_mode
+
+    targets = [t for t in _targets(repository, models, only) if not precision or t.precision in precision]
+    if not targets:
+        raise _fail(f"no model has precision {precision}")
+    lengths = minutes or [10.0, 60.0]
+    _collect(run_pipeline_mode(targets, lengths, cores), len(targets) * len(lengths), out, "pipeline")
+
+
+@app.command()
 def report(
     run_dir: RunDir,
     suite: Annotated[str, typer.Option(help="Name of the suite the run belongs to.")] = "cpu",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,8 @@ class ModelTarget:
     precision: str
     path: Path
     version: str | None = None
+    manifest: Any = field(default=None, compare=False, repr=False)
+    """The repository manifest (pre/post-processing parameters), when the model came from one."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,11 @@ def from_repository(
             precision = str(resolved.manifest.precision)
             # versions() is ascending, so a later version of the same precision replaces an earlier one.
             targets[(name, precision)] = ModelTarget(
-                name=name, precision=precision, path=Path(resolved.model_path), version=str(resolved.version)
+                name=name,
+                precision=precision,
+                path=Path(resolved.model_path),
+                version=str(resolved.version),
+                manifest=resolved.manifest,
             )
     if not targets:
         raise NoModelsError(f"no READY {task} models in the model repository {root}")
