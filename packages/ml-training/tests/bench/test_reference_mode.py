@@ -15,6 +15,8 @@ from voxrank.serving.bench.model import Workload
 from voxrank.serving.bench.report import REFERENCE_NETWORK
 from voxrank.training.bench.cli import bench_reference
 from voxrank.training.bench.reference import TorchTarget, measure_torch, run_reference_mode
+from voxrank.training.diarization.checkpoint import save_checkpoint
+from voxrank.training.diarization.models import build_model
 
 
 class Broken(nn.Module):
@@ -48,11 +50,9 @@ def test_a_model_that_fails_is_reported_skipped_with_the_reason() -> None:
 
 
 def test_bench_reference_writes_the_reference_network_result(tmp_path: Path) -> None:
-    app = typer.Typer()
-    app.command()(bench_reference)
     out = tmp_path / "reference.json"
     result = CliRunner().invoke(
-        app, ["--out", str(out), "--batch", "1", "--input-s", "0.5", "--engine", "torch-eager", "--quick"]
+        _cli(), ["--out", str(out), "--batch", "1", "--input-s", "0.5", "--engine", "torch-eager", "--quick"]
     )
     assert result.exit_code == 0, result.output
     [measurement] = json.loads(out.read_text())["measurements"]
@@ -61,8 +61,47 @@ def test_bench_reference_writes_the_reference_network_result(tmp_path: Path) -> 
 
 
 def test_bench_reference_refuses_an_unknown_engine(tmp_path: Path) -> None:
-    app = typer.Typer()
-    app.command()(bench_reference)
-    result = CliRunner().invoke(app, ["--out", str(tmp_path / "r.json"), "--engine", "tensorflow"])
+    result = CliRunner().invoke(_cli(), ["--out", str(tmp_path / "r.json"), "--engine", "tensorflow"])
     assert result.exit_code == 2
     assert "unknown engine" in result.output
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(bench_reference)
+    return app
+
+
+def test_bench_reference_times_a_trained_checkpoint_under_its_export_name(tmp_path: Path) -> None:
+    config = {"channels": 8, "embedding_dim": 8, "embedding_hidden": 8, "dilations": [1]}
+    model = build_model("fastcnn", config)
+    checkpoint = tmp_path / "fastcnn.pt"
+    save_checkpoint(
+        checkpoint, {"model": "fastcnn", "model_config": config, "state_dict": model.state_dict()}
+    )
+    out = tmp_path / "reference.json"
+    result = CliRunner().invoke(
+        _cli(),
+        [
+            *(
+                "--out",
+                str(out),
+                "--checkpoint",
+                f"diarization-fastcnn={checkpoint}",
+                "--no-reference-network",
+            ),
+            *("--batch", "1", "--input-s", "0.5", "--engine", "torch-eager", "--quick"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    [measurement] = json.loads(out.read_text())["measurements"]
+    assert measurement["name"] == "diarization-fastcnn"
+    assert measurement["status"] == "ok"
+
+
+def test_bench_reference_refuses_a_checkpoint_spec_without_a_name(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        _cli(), ["--out", str(tmp_path / "r.json"), "--checkpoint", str(tmp_path / "x.pt")]
+    )
+    assert result.exit_code == 2
+    assert "NAME=PATH" in result.output
