@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from voxrank.serving.bench import plots
-from voxrank.serving.bench.environment import capture_environment
+from voxrank.serving.bench.environment import capture_environment, usable_cpu_count
 from voxrank.serving.bench.gpu import gpu_plan
 from voxrank.serving.bench.measure import MeasureSettings
 from voxrank.serving.bench.model import ModelTarget, run_model_mode, workloads
@@ -145,6 +145,84 @@ def pipeline(
         raise _fail(f"no model has precision {precision}")
     lengths = minutes or [10.0, 60.0]
     _collect(run_pipeline_mode(targets, lengths, cores), len(targets) * len(lengths), out, "pipeline")
+
+
+def _server_settings(pairs: list[str]) -> dict[str, str]:
+    settings = {
+        "reload": "off",
+        "log_level": "warning",
+        "intra_op_threads": "1",
+        "max_concurrency": str(usable_cpu_count()),
+        "max_queue": "256",
+    }
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise _fail(f"server setting {pair!r} is not KEY=VALUE")
+        settings[key.lower()] = value
+    return settings
+
+
+@app.command()
+def http(
+    *,
+    out: Out,
+    url: Annotated[
+        str | None, typer.Option(help="A running server on loopback, e.g. http://127.0.0.1:8000.")
+    ] = None,
+    repository: Annotated[
+        Path | None,
+        typer.Option("--repository", "-r", help="Start voxrank-serve on this repository instead."),
+    ] = None,
+    server_setting: Annotated[
+        list[str] | None, typer.Option(help="KEY=VALUE serving setting for the started server (repeatable).")
+    ] = None,
+    audio_s: Annotated[float, typer.Option(help="Seconds of audio per /v1/diarize request.")] = 5.0,
+    concurrency: Annotated[
+        list[int] | None, typer.Option(help="Closed-loop levels (repeatable); default 1 2 4 8 16 32 64.")
+    ] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Open-loop requests/s; default half the best closed loop.")
+    ] = None,
+    open_loop_s: Annotated[float, typer.Option(help="Open-loop duration in seconds (0 skips it).")] = 10.0,
+    window_s: Annotated[float, typer.Option(help="Measurement window in seconds.")] = 2.0,
+    max_requests: Annotated[int, typer.Option(help="Most requests per load level.")] = 3000,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="VOXRANK_BENCH_API_KEY", help="API key to send.")
+    ] = None,
+) -> None:
+    """End-to-end load on voxrank-serve over loopback: closed-loop sweep, one open-loop rate, /healthz."""
+    from voxrank.serving.bench.http_mode import run_http_mode
+    from voxrank.serving.bench.loadtest import LoadLimits, NotLoopbackError
+    from voxrank.serving.bench.server import ServerStartError, running_server
+
+    if (url is None) == (repository is None):
+        raise _fail("give exactly one of --url (a running server) or --repository (start one)")
+    levels = concurrency or [1, 2, 4, 8, 16, 32, 64]
+    limits = LoadLimits(window_s=window_s, max_requests=max_requests)
+    settings = _server_settings(server_setting or []) if repository else {}
+
+    def measure_at(base: str) -> None:
+        plan = run_http_mode(
+            base, audio_s, levels, limits, open_loop_s=open_loop_s, rate_per_s=rate, api_key=api_key
+        )
+        tagged = (
+            m.model_copy(
+                update={"parameters": {**m.parameters, **{f"server_{k}": v for k, v in settings.items()}}}
+            )
+            for m in plan
+        )
+        _collect(tagged, len(levels) + 3, out, "http")
+
+    try:
+        if repository is None:
+            assert url is not None
+            measure_at(url)
+        else:
+            with running_server(repository, settings, out.with_suffix(".server.log")) as started:
+                measure_at(started)
+    except (NotLoopbackError, ServerStartError) as error:
+        raise _fail(str(error)) from error
 
 
 @app.command()
