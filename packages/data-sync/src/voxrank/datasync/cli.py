@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from voxrank.datasync import __version__
+from voxrank.datasync.engine import DEFAULT_LOWER_BOUND, SyncOptions, SyncSummary, default_worker_name
+from voxrank.datasync.errors import SyncError
+from voxrank.datasync.planner import Scope
+from voxrank.datasync.settings import SyncSettings
 
 app = typer.Typer(help="Sync the DMM Web Service API v3 catalog into a database.", no_args_is_help=True)
 console = Console()
+errors = Console(stderr=True)
+
+DATABASE_OPTION = typer.Option(None, "--database-url", help="Overrides VOXRANK_DATABASE_URL.")
 
 
 def _print_version(value: bool) -> None:
@@ -24,3 +36,194 @@ def main(
     ),
 ) -> None:
     """voxrank catalog sync."""
+
+
+def _fail(error: Exception) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {error}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _settings(**overrides: Any) -> SyncSettings:
+    try:
+        return SyncSettings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValueError as error:
+        raise _fail(error) from None
+
+
+def _print_summary(summary: SyncSummary) -> None:
+    if summary.status == "already-complete":
+        console.print(
+            f"run {summary.run_id} is already complete: nothing to fetch (use --fresh or --incremental)"
+        )
+        return
+    console.print(
+        f"run {summary.run_id} ({summary.mode}) {summary.status}: {summary.items_written} items from "
+        f"{summary.pages_fetched} pages in {summary.elapsed_s:.1f} s "
+        f"({summary.items_per_second:.0f} items/s), "
+        f"{summary.quarantined} quarantined, {summary.requests} requests"
+        + (f", watermark {summary.watermark}" if summary.watermark else "")
+    )
+    if summary.status == "incomplete":
+        console.print("other workers still hold partitions of this run; it completes when they finish")
+
+
+def _sync(settings: SyncSettings, options: SyncOptions, quiet: bool) -> None:
+    from voxrank.datasync.progress import RichProgress
+    from voxrank.datasync.session import synchronize
+
+    try:
+        if quiet:
+            summary = asyncio.run(synchronize(settings, options))
+        else:
+            with RichProgress(console) as progress:
+                summary = asyncio.run(synchronize(settings, options, progress))
+    except SyncError as error:
+        raise _fail(error) from None
+    _print_summary(summary)
+
+
+@app.command()
+def run(
+    *,
+    site: str = typer.Option("FANZA", help="DMM.com or FANZA."),
+    service: str | None = typer.Option(None, help="Service code from FloorList, e.g. digital."),
+    floor: str | None = typer.Option(None, help="Floor code from FloorList, e.g. videoa."),
+    database_url: str | None = DATABASE_OPTION,
+    api_base_url: str | None = typer.Option(None, help="Overrides VOXRANK_API_BASE_URL (e.g. the fake API)."),
+    concurrency: int | None = typer.Option(None, help="Concurrent requests (VOXRANK_CONCURRENCY)."),
+    rate_limit: float | None = typer.Option(None, help="Requests per second (VOXRANK_RATE_LIMIT)."),
+    offset_cap: int | None = typer.Option(None, help="The API's offset cap (default 50000)."),
+    incremental: bool = typer.Option(False, help="Fetch only items newer than the last watermark."),
+    overlap_hours: float = typer.Option(
+        24.0, help="Incremental: re-fetch this many hours before the watermark."
+    ),
+    fresh: bool = typer.Option(False, help="Start a new full sync even if the last one finished."),
+    since: Annotated[
+        datetime, typer.Option(help="Lower bound of release dates (JST).")
+    ] = DEFAULT_LOWER_BOUND,
+    until: Annotated[
+        datetime | None, typer.Option(help="Upper bound of release dates (JST); default now.")
+    ] = None,
+    worker: str | None = typer.Option(None, help="Worker name recorded on claimed partitions."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
+    """Sync the catalog: plan date partitions, fetch pages, commit each with its checkpoint.
+
+    Re-running resumes an unfinished sync; re-running a finished one fetches nothing. On PostgreSQL,
+    start several `run` workers on the same database to share one sync.
+    """
+    settings = _settings(
+        database_url=database_url, api_base_url=api_base_url, concurrency=concurrency, rate_limit=rate_limit,
+        offset_cap=offset_cap,
+    )  # fmt: skip
+    options = SyncOptions(
+        scope=Scope(site, service, floor), hits=settings.hits, concurrency=settings.concurrency,
+        offset_cap=settings.offset_cap, lower_bound=since, upper_bound=until, incremental=incremental,
+        overlap=timedelta(hours=overlap_hours), fresh=fresh, worker=worker or default_worker_name(),
+    )  # fmt: skip
+    _sync(settings, options, quiet)
+
+
+@app.command()
+def resume(
+    *,
+    site: str = typer.Option("FANZA", help="DMM.com or FANZA."),
+    service: str | None = typer.Option(None),
+    floor: str | None = typer.Option(None),
+    database_url: str | None = DATABASE_OPTION,
+    api_base_url: str | None = typer.Option(None),
+    concurrency: int | None = typer.Option(None),
+    rate_limit: float | None = typer.Option(None),
+    repair: bool = typer.Option(False, help="Drop corrupt checkpoints and refetch their pages."),
+    quiet: bool = typer.Option(False, help="No progress bars."),
+) -> None:
+    """Finish the last unfinished sync of a scope, taking over partitions held by dead workers."""
+    from voxrank.datasync import runs
+    from voxrank.datasync.storage.database import open_database
+
+    settings = _settings(
+        database_url=database_url, api_base_url=api_base_url, concurrency=concurrency, rate_limit=rate_limit
+    )
+    scope = Scope(site, service, floor)
+    try:
+        engine = open_database(settings.database_url)
+    except SyncError as error:
+        raise _fail(error) from None
+    latest = runs.latest_run(engine, scope)
+    engine.dispose()
+    if latest is None or latest.status not in runs.UNFINISHED:
+        raise _fail(SyncError(f"nothing to resume for {scope.key}: start one with `voxrank-sync run`"))
+    options = SyncOptions(
+        scope=scope, concurrency=settings.concurrency, incremental=latest.mode == "incremental",
+        takeover=True, repair=repair,
+    )  # fmt: skip
+    _sync(settings, options, quiet)
+
+
+@app.command()
+def status(
+    database_url: str | None = DATABASE_OPTION, run_id: int | None = typer.Option(None, "--run")
+) -> None:
+    """Show sync runs and, for the latest (or --run), its partitions and checkpoints."""
+    from voxrank.datasync.status import run_status
+
+    settings = _settings(database_url=database_url)
+    try:
+        overview = run_status(settings.database_url, run_id)
+    except SyncError as error:
+        raise _fail(error) from None
+    runs_table = Table("run", "scope", "mode", "status", "window", "planned", "watermark", title="sync runs")
+    for row in overview.runs:
+        runs_table.add_row(
+            str(row["id"]), row["scope"], row["mode"], row["status"],
+            f"{row['lower_bound']} .. {row['upper_bound']}", str(row["planned_total"]), str(row["watermark"]),
+        )  # fmt: skip
+    console.print(runs_table)
+    if overview.partitions:
+        table = Table(
+            "partition", "window", "total", "pages done", "status", "worker", title=f"run {overview.run_id}"
+        )
+        for row in overview.partitions:
+            table.add_row(
+                str(row["id"]), f"{row['gte_date']} .. {row['lte_date']}", str(row["total_count"]),
+                f"{row['pages_done']}/{row['page_count']}", row["status"], str(row["worker"] or ""),
+            )  # fmt: skip
+        console.print(table)
+    console.print(f"items: {overview.items}, quarantined: {overview.quarantined}")
+
+
+@app.command("fake-api")
+def fake_api(
+    *,
+    items: int = typer.Option(200_000, help="Catalog size."),
+    seed: int = typer.Option(1, help="Catalog seed (same seed, same catalog)."),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    api_id: str | None = typer.Option(None, help="The only api_id accepted (default: any non-empty one)."),
+    offset_cap: int = typer.Option(50_000, help="Offsets above this are refused with 400."),
+    malformed_rate: float = typer.Option(0.0, help="Share of items served malformed (for quarantine)."),
+    latency_ms: float = typer.Option(0.0, help="Latency added to every request."),
+    fault_rate: float = typer.Option(0.0, help="Share of requests failing: 429, 503, stall, truncated body."),
+    retry_after: int = typer.Option(1, help="Retry-After seconds sent with 429."),
+    stall: float = typer.Option(30.0, help="Seconds a 'timeout' fault stalls before answering 504."),
+) -> None:
+    """Serve a deterministic synthetic catalog with the real API's shape, quirks and faults."""
+    from voxrank.datasync.fakeapi.app import FakeApiConfig
+    from voxrank.datasync.fakeapi.faults import FaultConfig
+    from voxrank.datasync.fakeapi.server import serve
+
+    faults = FaultConfig.spread(fault_rate, latency_ms=latency_ms, retry_after_s=retry_after, stall_s=stall)
+    config = FakeApiConfig(
+        items=items,
+        seed=seed,
+        api_id=api_id,
+        offset_cap=offset_cap,
+        malformed_rate=malformed_rate,
+        faults=faults,
+    )
+    console.print(f"fake DMM API: {items} items (seed {seed}) on http://{host}:{port}/affiliate/v3/ItemList")
+    serve(config, host=host, port=port)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,245 @@
+"""The sync engine: plan once, then fetch pages concurrently and commit each page with its checkpoint.
+
+A page and its checkpoint are written in one transaction, so a run killed at any instant resumes at
+the last committed page; a finished run re-run makes no item request; several PostgreSQL workers share
+one run by claiming partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Engine
+
+from voxrank.datasync import runs
+from voxrank.datasync.client import DmmClient
+from voxrank.datasync.errors import SyncError
+from voxrank.datasync.models import validate_items
+from voxrank.datasync.planner import Scope, plan_windows
+from voxrank.datasync.runs import Partition, SyncRun
+from voxrank.datasync.storage.page_writer import PageLocation, PageWriter
+
+JST = timezone(timedelta(hours=9))
+DEFAULT_LOWER_BOUND = datetime(1990, 1, 1)
+T = TypeVar("T")
+
+
+def now_jst() -> datetime:
+    """The API's dates are Japan time without an offset."""
+    return datetime.now(JST).replace(tzinfo=None, microsecond=0)
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    scope: Scope
+    hits: int = 100
+    concurrency: int = 4
+    offset_cap: int = 50_000
+    lower_bound: datetime = DEFAULT_LOWER_BOUND
+    upper_bound: datetime | None = None
+    """Fixed when a run starts (default: now in JST) and saved with the plan."""
+    incremental: bool = False
+    overlap: timedelta = timedelta(days=1)
+    fresh: bool = False
+    takeover: bool = False
+    """Treat partitions claimed by other workers as abandoned (`resume`, or any SQLite run)."""
+    repair: bool = False
+    worker: str = field(default_factory=default_worker_name)
+    lease: timedelta = timedelta(minutes=5)
+
+
+@dataclass
+class SyncSummary:
+    run_id: int
+    mode: str
+    status: str
+    """done | already-complete | incomplete (other workers still hold partitions)"""
+    partitions: int = 0
+    pages_fetched: int = 0
+    items_written: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    elapsed_s: float = 0.0
+    watermark: datetime | None = None
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items_written / self.elapsed_s if self.elapsed_s else 0.0
+
+
+class ProgressSink(Protocol):
+    def planned(self, run: SyncRun, partitions: int, pages_total: int, pages_done: int) -> None: ...
+    def partition_started(self, partition: Partition, pages_done: int) -> None: ...
+    def page_committed(self, partition: Partition, items: int) -> None: ...
+    def partition_finished(self, partition: Partition) -> None: ...
+
+
+class Synchronizer:
+    def __init__(
+        self, engine: Engine, client: DmmClient, options: SyncOptions, progress: ProgressSink | None = None
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        self.options = options
+        self.progress = progress
+        self.writer = PageWriter(engine)
+        # One thread owns every database call: SQLite has one writer, and the event loop never blocks.
+        self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxrank-db")
+
+    async def _db(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._database, partial(function, *args))
+
+    async def run(self) -> SyncSummary:
+        started = time.perf_counter()
+        requests_before = self.client.attempts.total()
+        try:
+            summary = await self._run()
+        finally:
+            self._database.shutdown(wait=True)
+        summary.requests = self.client.attempts.total() - requests_before
+        summary.elapsed_s = time.perf_counter() - started
+        return summary
+
+    async def _run(self) -> SyncSummary:
+        run = await self._prepare()
+        if run is None:
+            latest = runs.latest_run(self.engine, self.options.scope)
+            assert latest is not None
+            return SyncSummary(run_id=latest.id, mode=latest.mode, status="already-complete")
+        summary = SyncSummary(run_id=run.id, mode=run.mode, status="running")
+        try:
+            await self._fetch(run, summary)
+        except SyncError as error:
+            await self._db(runs.set_run_status, self.engine, run.id, "failed", str(error))
+            raise
+        if await self._db(runs.unfinished_partitions, self.engine, run.id):
+            summary.status = "incomplete"
+        else:
+            summary.watermark = await self._db(runs.finish_run, self.engine, run)
+            summary.status = "done"
+        return summary
+
+    # Choosing and planning the run ---------------------------------------------------------------
+
+    async def _prepare(self) -> SyncRun | None:
+        options, engine = self.options, self.engine
+        with runs.scope_lock(engine, options.scope):
+            run = self._choose_run()
+            if run is None:
+                return None
+            if run.status == "planning":
+                windows = await plan_windows(
+                    self.client, options.scope, run.lower_bound, run.upper_bound, run.offset_cap
+                )
+                runs.save_plan(engine, run, windows)
+            elif run.status == "failed":
+                runs.set_run_status(engine, run.id, "running")
+        if options.repair:
+            runs.repair_checkpoints(engine, run)
+        runs.verify_checkpoints(engine, run)
+        if options.takeover or engine.dialect.name == "sqlite":
+            runs.release_claims(engine, run.id)
+        refreshed = runs.get_run(engine, run.id)
+        assert refreshed is not None
+        return refreshed
+
+    def _choose_run(self) -> SyncRun | None:
+        options, engine = self.options, self.engine
+        upper = options.upper_bound or now_jst()
+        latest = runs.latest_run(engine, options.scope)
+        if latest is not None and latest.status in runs.UNFINISHED and not options.fresh:
+            if options.incremental == (latest.mode == "incremental"):
+                return latest
+            raise SyncError(
+                f"run {latest.id} ({latest.mode}) is unfinished: finish it with `voxrank-sync resume` first"
+            )
+        if options.incremental:
+            watermark = runs.last_watermark(engine, options.scope)
+            if watermark is None:
+                raise SyncError("no finished sync to continue from: run a full sync before --incremental")
+            lower = watermark - options.overlap
+            return runs.create_run(
+                engine, options.scope, mode="incremental", lower=lower, upper=upper,
+                hits=options.hits, offset_cap=options.offset_cap,
+            )  # fmt: skip
+        if latest is not None and latest.status == "done" and not options.fresh:
+            return None
+        return runs.create_run(
+            engine, options.scope, mode="full", lower=options.lower_bound, upper=upper,
+            hits=options.hits, offset_cap=options.offset_cap,
+        )  # fmt: skip
+
+    # Fetching --------------------------------------------------------------------------------------
+
+    async def _fetch(self, run: SyncRun, summary: SyncSummary) -> None:
+        if self.progress is not None:
+            self.progress.planned(run, *(await self._db(runs.plan_progress, self.engine, run.id)))
+        queue: asyncio.Queue[tuple[Partition, int] | None] = asyncio.Queue(maxsize=self.options.concurrency)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._produce(run, queue, summary))
+                for _ in range(self.options.concurrency):
+                    group.create_task(self._consume(run, queue, summary))
+        except ExceptionGroup as errors:
+            first = errors.exceptions[0]
+            raise first from None
+
+    async def _produce(
+        self, run: SyncRun, queue: asyncio.Queue[tuple[Partition, int] | None], summary: SyncSummary
+    ) -> None:
+        options = self.options
+        while True:
+            partition = await self._db(
+                runs.claim_partition, self.engine, run.id, options.worker, options.lease
+            )
+            if partition is None:
+                break
+            summary.partitions += 1
+            done = await self._db(runs.committed_offsets, self.engine, partition.id)
+            if self.progress is not None:
+                self.progress.partition_started(partition, len(done))
+            missing = [
+                offset for offset in runs.page_offsets(partition.total_count, run.hits) if offset not in done
+            ]
+            if not missing:
+                await self._db(runs.mark_partition_done, self.engine, partition.id)
+                if self.progress is not None:
+                    self.progress.partition_finished(partition)
+            for offset in missing:
+                await queue.put((partition, offset))
+        for _ in range(options.concurrency):
+            await queue.put(None)
+
+    async def _consume(
+        self, run: SyncRun, queue: asyncio.Queue[tuple[Partition, int] | None], summary: SyncSummary
+    ) -> None:
+        scope = self.options.scope
+        while (job := await queue.get()) is not None:
+            partition, offset = job
+            result = await self.client.item_list(
+                site=scope.site, service=scope.service, floor=scope.floor, hits=run.hits, offset=offset,
+                sort="date", gte_date=partition.gte, lte_date=partition.lte,
+            )  # fmt: skip
+            accepted, rejected = validate_items(result.items)
+            location = PageLocation(run.id, partition.id, offset)
+            outcome = await self._db(self.writer.write, location, accepted, rejected)
+            summary.pages_fetched += 1
+            summary.items_written += outcome.written
+            summary.quarantined += outcome.quarantined
+            if self.progress is not None:
+                self.progress.page_committed(partition, outcome.written + outcome.quarantined)
+                if outcome.partition_done:
+                    self.progress.partition_finished(partition)
