@@ -226,6 +226,15 @@ def http(
 
 
 @app.command()
+def external(*, out: Out, only: Only = None) -> None:
+    """Run the benchmarks other packages registered (data-sync, retrieval); raw outputs go beside --out."""
+    from voxrank.serving.bench.external import REGISTERED, run_registered
+
+    chosen = [b for b in REGISTERED if not only or b.name in only]
+    _collect(run_registered(out.parent / "external", only), len(chosen), out, "external")
+
+
+@app.command()
 def report(
     run_dir: RunDir,
     suite: Annotated[str, typer.Option(help="Name of the suite the run belongs to.")] = "cpu",

@@ -1,0 +1,111 @@
+"""Benchmarks that other packages own, registered here so that one `nox -s bench` run includes them.
+
+A registered benchmark is a command that writes one JSON object to the path given in place of
+`{output}`. Any JSON object will do: its numeric leaves become the measurement's figures under their
+dotted paths (keep the unit in the key: `_ms`, `_per_s`, `_s`, `_mb`), which is what reports and
+tools/check_docs.py read. A command that is not installed, fails or runs past its time limit is
+reported as such; it never stops the rest of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from voxrank.serving.bench.schema import Measurement
+
+OUTPUT = "{output}"
+
+
+@dataclass(frozen=True)
+class ExternalBenchmark:
+    name: str
+    command: tuple[str, ...]
+    description: str
+    timeout_s: float = 420.0
+
+
+REGISTERED: tuple[ExternalBenchmark, ...] = (
+    ExternalBenchmark(
+        "data-sync",
+        ("voxrank-sync", "bench", "--json", OUTPUT),
+        "catalog sync from the fake API: items/s, wall time, peak RSS, against a sequential client",
+    ),
+    ExternalBenchmark(
+        "retrieval",
+        ("voxrank-serve", "index", "bench", "--json", OUTPUT),
+        "two-tower retrieval per vector store: P50/P99 latency and recall at 200k items",
+    ),
+)
+
+
+def flatten(value: object, prefix: str = "") -> dict[str, float]:
+    """Numeric leaves of a JSON value keyed by dotted path; lists index their items."""
+    if isinstance(value, bool):
+        return {}
+    if isinstance(value, int | float):
+        return {prefix: float(value)}
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[object, object]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return {}
+    figures: dict[str, float] = {}
+    for key, item in items:
+        figures.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+    return figures
+
+
+def run_external(benchmark: ExternalBenchmark, output: Path) -> Measurement:
+    parameters: dict[str, str | int | float | bool | None] = {"command": " ".join(benchmark.command)}
+    executable = shutil.which(benchmark.command[0])
+    if executable is None:
+        return _not_run(benchmark, parameters, "skipped", f"{benchmark.command[0]} is not installed")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    command = [executable, *(str(output) if part == OUTPUT else part for part in benchmark.command[1:])]
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=benchmark.timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return _not_run(benchmark, parameters, "failed", f"ran past its limit of {benchmark.timeout_s:.0f} s")
+    parameters["wall_s"] = round(time.perf_counter() - started, 3)
+    if completed.returncode != 0 or not output.is_file():
+        why = (completed.stderr or completed.stdout).strip().splitlines()
+        reason = f"exit {completed.returncode}: {why[-1] if why else 'no output'}"
+        return _not_run(benchmark, parameters, "failed", reason[:300])
+    try:
+        figures = flatten(json.loads(output.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as error:
+        return _not_run(benchmark, parameters, "failed", f"{output.name} is not JSON: {error}")
+    return Measurement(mode="external", name=benchmark.name, parameters=parameters, figures=figures)
+
+
+def _not_run(
+    benchmark: ExternalBenchmark,
+    parameters: dict[str, str | int | float | bool | None],
+    status: str,
+    reason: str,
+) -> Measurement:
+    return Measurement(
+        mode="external",
+        name=benchmark.name,
+        parameters=parameters,
+        status="skipped" if status == "skipped" else "failed",
+        reason=reason,
+    )
+
+
+def run_registered(
+    out_dir: Path, names: list[str] | None = None, registry: tuple[ExternalBenchmark, ...] = REGISTERED
+) -> Iterator[Measurement]:
+    for benchmark in registry:
+        if not names or benchmark.name in names:
+            yield run_external(benchmark, out_dir / f"{benchmark.name}.json")

@@ -1,0 +1,47 @@
+"""Registered external benchmarks: run as commands, JSON figures flattened, failures reported."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from voxrank.serving.bench.external import OUTPUT, ExternalBenchmark, flatten, run_registered
+
+WRITE_JSON = (
+    "import json, sys; json.dump({'items_per_s': 2500.5, 'runs': [{'wall_s': 80}], 'ok': True, 'label': 'x'},"
+    " open(sys.argv[1], 'w'))"
+)
+
+
+def test_flatten_keeps_numeric_leaves_under_dotted_paths() -> None:
+    data = {"a": {"p99_ms": 1.5, "name": "x", "ok": True}, "list": [1, {"b_per_s": 2}]}
+    assert flatten(data) == {"a.p99_ms": 1.5, "list.0": 1.0, "list.1.b_per_s": 2.0}
+
+
+def test_registered_commands_run_and_their_failures_are_reported(tmp_path: Path) -> None:
+    registry = (
+        ExternalBenchmark("writes", (sys.executable, "-c", WRITE_JSON, OUTPUT), "writes JSON"),
+        ExternalBenchmark("fails", (sys.executable, "-c", "import sys; sys.exit('no catalog')"), "fails"),
+        ExternalBenchmark("absent", ("voxrank-no-such-command", "bench"), "not installed"),
+        ExternalBenchmark(
+            "slow", (sys.executable, "-c", "import time; time.sleep(5)"), "slow", timeout_s=0.5
+        ),
+    )
+    results = {m.name: m for m in run_registered(tmp_path, registry=registry)}
+    assert results["writes"].status == "ok"
+    assert results["writes"].figures == {"items_per_s": 2500.5, "runs.0.wall_s": 80.0}
+    assert (tmp_path / "writes.json").is_file()
+    assert results["fails"].status == "failed"
+    assert results["fails"].reason == "exit 1: no catalog"
+    assert results["absent"].status == "skipped"
+    assert "not installed" in (results["absent"].reason or "")
+    assert results["slow"].status == "failed"
+    assert "limit" in (results["slow"].reason or "")
+
+
+def test_only_the_named_benchmarks_run(tmp_path: Path) -> None:
+    registry = (
+        ExternalBenchmark("one", (sys.executable, "-c", WRITE_JSON, OUTPUT), ""),
+        ExternalBenchmark("two", (sys.executable, "-c", WRITE_JSON, OUTPUT), ""),
+    )
+    assert [m.name for m in run_registered(tmp_path, ["two"], registry)] == ["two"]
