@@ -48,6 +48,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", *(str(package.path / "src") for package in PACKAGES.values()), "tools")
+    session.run("python", "-m", "tools.check_docs")
     workflows = sorted(str(path) for path in (ROOT / ".github" / "workflows").glob("*.yml"))
     if workflows:
         session.run("actionlint", *workflows)
