@@ -186,6 +186,7 @@ class FakeApi:
                 continue
             review = catalog.review(index)
             rows[catalog.content_id(index)] = {
+                "site": catalog.floor(index).site,
                 "price": float(catalog.price_value(index)),
                 "review_count": review[0] if review else 0,
                 "title": catalog.title(index) if not catalog.columns["no_title"][index] else None,
