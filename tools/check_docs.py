@@ -34,7 +34,7 @@ IGNORE_MARKER = "<!-- check-docs: ignore -->"
 RELATIVE_TOLERANCE = 0.02
 SKIPPED_FOLDERS = {".git", ".nox", ".venv", "node_modules", "archive", "bench-results", "dist", "build"}
 
-NUMBER = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+NUMBER = r"(?<![\w.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 PATTERNS = {
     "latency": re.compile(NUMBER + r"\s*(?P<unit>ms|µs|μs|us)(?![A-Za-z])"),
     "throughput": re.compile(

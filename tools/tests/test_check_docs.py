@@ -114,4 +114,3 @@ def test_main_exits_non_zero_and_names_the_file_and_line(
     assert "README.md:3: latency figure '4.48 ms'" in capsys.readouterr().out
     (root / "README.md").write_text("# voxrank\n\nP99 1.93 ms\n", encoding="utf-8")
     assert check_docs.main(["--root", str(root)]) == 0
-

@@ -73,5 +73,5 @@ def test_merge_refuses_nothing() -> None:
 
 
 def test_machine_label_names_the_gpu_when_there_is_one() -> None:
-    assert machine_label("Intel(R) Xeon(R) CPU @ 2.20GHz", 2, None) == "cpu-2core-intel-xeon"
-    assert machine_label("AMD EPYC 7B12", 16, "Tesla T4") == "gpu-tesla-t4"
+    assert machine_label("Intel(R) Xeon(R) CPU @ 2.20GHz", 2, None) == "intel-xeon-2core"
+    assert machine_label("AMD EPYC 7B12", 16, "Tesla T4") == "tesla-t4"

@@ -82,9 +82,9 @@ def library_versions() -> dict[str, str]:
 
 
 def machine_label(cpu: str, cores: int, gpu: str | None) -> str:
-    """A file-name-safe label naming the machine: the GPU when there is one, else CPU and cores."""
-    hardware = f"gpu-{gpu}" if gpu else f"cpu-{cores}core-{cpu}"
-    slug = re.sub(r"\(r\)|\(tm\)|cpu @.*$|@.*$", "", hardware.lower())
+    """A file-name-safe label naming the machine: the GPU when there is one, else the CPU and its cores."""
+    hardware = gpu if gpu else f"{re.sub(r'@.*$', '', cpu)} {cores}core"
+    slug = re.sub(r"\((r|tm)\)|\bcpu\b", "", hardware.lower())
     return re.sub(r"[^a-z0-9]+", "-", slug).strip("-")
 
 

@@ -46,15 +46,21 @@ def _workload(measurement: Measurement) -> tuple[object, ...]:
     return tuple(measurement.parameters.get(key) for key in COMPARED_ON)
 
 
+def workload_label(measurement: Measurement) -> str:
+    p = measurement.parameters
+    threads = "1 thread" if p.get("threads") == 1 else f"{p.get('threads')} threads"
+    return f"batch {p.get('batch')}, {p.get('input_s'):g} s input, {threads}, {p.get('provider')}"
+
+
 def _ratio(subject: Measurement, baseline: Measurement) -> Comparison | None:
     if subject.latency is None or baseline.latency is None:
         return None
-    p = subject.parameters
-    workload = f"batch {p['batch']}, {p['input_s']} s, {p['threads']} thread(s), {p['provider']}"
+    workload = workload_label(subject)
     return Comparison(
         name=f"{measurement_label(subject)} vs {measurement_label(baseline)} ({workload})",
         subject=measurement_label(subject),
         baseline=measurement_label(baseline),
+        workload=workload,
         statistic="p50",
         subject_ms=subject.latency.p50_ms,
         baseline_ms=baseline.latency.p50_ms,
@@ -198,7 +204,7 @@ def to_markdown(report: BenchmarkReport) -> str:
             lines += [f"## {title}", "", *_table(header, rows)]
     if report.comparisons:
         rows = [
-            f"| {c.subject} | {c.baseline} | {c.name.split('(')[-1].rstrip(')')} | {_ms(c.subject_ms)} | "
+            f"| {c.subject} | {c.baseline} | {c.workload} | {_ms(c.subject_ms)} | "
             f"{_ms(c.baseline_ms)} | {c.ratio:.2f} |"
             for c in report.comparisons
         ]

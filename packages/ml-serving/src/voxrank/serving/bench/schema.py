@@ -79,6 +79,7 @@ class Comparison(BaseModel):
     name: str
     subject: str
     baseline: str
+    workload: str
     statistic: str
     subject_ms: float
     baseline_ms: float
