@@ -109,3 +109,83 @@ def archive(session: nox.Session) -> None:
     """Archive legacy scripts with provenance (dry run unless `-- --apply`); `--restore NAME` undoes."""
     session.install("-r", "tools/requirements.txt")
     session.run("python", "-m", "tools.archive_legacy", *session.posargs)
+
+
+BENCH_REPOSITORY = ROOT / "model-repository"
+BENCH_RESULTS = ROOT / "bench-results"
+DOCS_RESULTS = ROOT / "docs" / "results"
+
+
+def _bench_run_dir(suite: str) -> Path:
+    from datetime import UTC, datetime
+
+    return BENCH_RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{suite}"
+
+
+def _bench_models(session: nox.Session) -> str:
+    """The local model repository, filled by the export flow when it holds no READY diarization model."""
+    if not any(BENCH_REPOSITORY.glob("diarization-*/*/READY")):
+        session.log(f"no READY diarization models in {BENCH_REPOSITORY}: running `nox -s export`")
+        session.run(sys.executable, "-m", "nox", "-s", "export", external=True)
+    return str(BENCH_REPOSITORY)
+
+
+def _bench_publish(session: nox.Session, run_dir: Path, suite: str) -> None:
+    session.run("voxrank-bench", "report", str(run_dir), "--suite", suite)
+    session.run("voxrank-bench", "publish", str(run_dir), "--to", str(DOCS_RESULTS))
+    session.run("python", "-m", "tools.perf_report")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """CPU benchmark suite (model, PyTorch reference, pipeline, HTTP, registered); refreshes docs/results."""
+    install_package(session, "ml-training")
+    session.install("-e", f"{PACKAGES['ml-serving'].path}[bench]", "-e", f"{PACKAGES['data-sync'].path}")
+    repository = _bench_models(session)
+    run_dir = _bench_run_dir("cpu")
+    one_window = ("-r", repository, "--input-s", "5", "--threads", "1")
+    batches = ("--batch", "1", "--batch", "8")
+
+    def out(mode: str) -> tuple[str, str]:
+        return ("--out", str(run_dir / f"{mode}.json"))
+
+    session.run("voxrank-bench", "model", *one_window, *batches, *out("model"))
+    eager = ("--engine", "torch-eager")
+    session.run("voxrank-train", "bench-reference", *one_window, *batches, *eager, *out("reference-eager"))
+    # torch.compile spends tens of seconds per graph on two cores: batch 1 of the models only.
+    compiled = ("--batch", "1", "--engine", "torch-compile", "--no-reference-network")
+    session.run("voxrank-train", "bench-reference", *one_window, *compiled, *out("reference-compile"))
+    hours = ("--only", "diarization-fastcnn", "--minutes", "10", "--minutes", "60", "--cores", "1")
+    session.run("voxrank-bench", "pipeline", "-r", repository, *hours, *out("pipeline"))
+    session.run("voxrank-bench", "http", "-r", repository, "--audio-s", "5", *out("http"))
+    session.run("voxrank-bench", "external", *out("external"))
+    _bench_publish(session, run_dir, "cpu")
+
+
+@nox.session(python=PYTHON)
+def gpu_bench(session: nox.Session) -> None:
+    """GPU suite: CUDA/TensorRT, fp16, IO binding, batch sweep; fails without CUDA unless `-- --allow-cpu`."""
+    import shutil
+
+    allow_cpu = "--allow-cpu" in session.posargs
+    has_gpu = shutil.which("nvidia-smi") is not None
+    if not has_gpu and not allow_cpu:
+        session.error(
+            "no NVIDIA driver (nvidia-smi) on this machine, so no CUDA execution provider: run gpu_bench on "
+            "a GPU machine, or `nox -s gpu_bench -- --allow-cpu` to exercise the suite on CPU"
+        )
+    install_package(session, "ml-training")
+    session.install("-e", f"{PACKAGES['ml-serving'].path}[bench]")
+    if has_gpu:
+        # onnxruntime and onnxruntime-gpu install the same module: drop the CPU build, lay the GPU one over.
+        session.run("pip", "uninstall", "--yes", "onnxruntime")
+        session.install("--force-reinstall", "--no-deps", "onnxruntime-gpu>=1.18")
+    repository = _bench_models(session)
+    run_dir = _bench_run_dir("gpu")
+    cpu_allowed = ["--allow-cpu"] if allow_cpu else []
+    session.run("voxrank-bench", "gpu", "-r", repository, *cpu_allowed, "--out", str(run_dir / "gpu.json"))
+    if has_gpu:
+        _bench_publish(session, run_dir, "gpu")
+    else:
+        session.run("voxrank-bench", "report", str(run_dir), "--suite", "gpu-on-cpu")
+        session.log(f"CPU run of the GPU suite in {run_dir}; not published to docs/results")
