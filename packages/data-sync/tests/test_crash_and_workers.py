@@ -1,0 +1,104 @@
+"""A real SIGKILL of a running `voxrank-sync run`, then resume; two PostgreSQL workers sharing one sync."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from voxrank.datasync.storage import schema
+from voxrank.datasync.storage.database import open_database
+
+CLI = [sys.executable, "-m", "voxrank.datasync.cli"]
+UNTIL = ["--until", "2026-01-01T00:00:00"]
+
+
+def _committed_pages(database_url: str) -> int:
+    engine = open_database(database_url)
+    with engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(schema.checkpoints)).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def _wait_for_pages(database_url: str, process: subprocess.Popen, pages: int, timeout_s: float = 60) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the sync ended before it could be killed: {process.stderr.read()}"
+        committed = _committed_pages(database_url) if _has_schema(database_url) else 0
+        if committed >= pages:
+            return committed
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {pages} pages committed within {timeout_s} s")
+
+
+def _has_schema(database_url: str) -> bool:
+    try:
+        _committed_pages(database_url)
+    except Exception:
+        return False
+    return True
+
+
+def test_sigkill_mid_sync_then_resume_equals_the_source(
+    start_fake_api, cli_env, assert_equals_source, database_url
+) -> None:
+    fake = start_fake_api(items=3000, offset_cap=300, latency_ms=25)
+    env = cli_env(fake, database_url)
+    sync = subprocess.Popen(
+        [*CLI, "run", "--quiet", "--concurrency", "2", *UNTIL], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        committed = _wait_for_pages(database_url, sync, pages=6)
+        os.kill(sync.pid, signal.SIGKILL)
+    finally:
+        sync.wait(timeout=30)
+    assert sync.returncode == -signal.SIGKILL
+    assert committed < 3000 // 100
+
+    resumed = subprocess.run(
+        [*CLI, "resume", "--quiet", "--concurrency", "4"], env=env, capture_output=True, text=True, timeout=300
+    )
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert " done:" in resumed.stdout
+    assert_equals_source(database_url, fake)
+    pages = {key: count for key, count in fake.stats()["pages"].items() if "hits=100&" in key}
+    assert max(pages.values()) <= 2, "only pages in flight at the kill may be fetched again"
+    assert sum(count - 1 for count in pages.values()) <= 2, "resume must start at the last committed page"
+
+
+@pytest.mark.postgres
+def test_two_postgres_workers_share_one_sync_without_fetching_a_page_twice(
+    start_fake_api, cli_env, assert_equals_source, postgres_url
+) -> None:
+    fake = start_fake_api(items=3000, offset_cap=300, latency_ms=20)
+    env = cli_env(fake, postgres_url)
+    workers = [
+        subprocess.Popen(
+            [*CLI, "run", "--quiet", "--concurrency", "2", "--worker", name, *UNTIL],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("worker-a", "worker-b")
+    ]
+    outputs = [worker.communicate(timeout=300) for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    assert_equals_source(postgres_url, fake)
+    pages = fake.stats()["pages"]
+    assert pages and max(pages.values()) == 1, "some request (page or planning count) was made twice"
+    engine = open_database(postgres_url)
+    with engine.connect() as connection:
+        claimed_by = set(connection.execute(select(schema.partitions.c.worker).distinct()).scalars())
+        runs = connection.execute(select(schema.sync_runs.c.status)).scalars().all()
+    engine.dispose()
+    assert claimed_by == {"worker-a", "worker-b"}
+    assert runs == ["done"]
