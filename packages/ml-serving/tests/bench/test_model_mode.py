@@ -9,14 +9,7 @@ import pytest
 
 from voxrank.serving.bench.measure import MeasureSettings
 from voxrank.serving.bench.model import ModelTarget, Workload, measure_target, run_model_mode, workloads
-from voxrank.serving.bench.providers import (
-    ProviderError,
-    available,
-    bind,
-    create_session,
-    require_gpu,
-    runner,
-)
+from voxrank.serving.bench.providers import ProviderError, available, create_runner, require_gpu
 
 
 def test_model_mode_measures_every_workload(standin_model: Path) -> None:
@@ -62,16 +55,15 @@ def test_gpu_requirement_fails_without_cuda_unless_cpu_is_allowed() -> None:
 
 
 def test_io_binding_runs_the_same_inference(standin_model: Path) -> None:
-    session = create_session(standin_model, "cpu", threads=1)
     feeds = {"waveform": np.random.default_rng(1).standard_normal((2, 3200)).astype(np.float32)}
-    plain = session.run(None, feeds)
-    binding = bind(session, feeds)
-    session.run_with_iobinding(binding)
-    for expected, got in zip(plain, binding.copy_outputs_to_cpu(), strict=True):
-        np.testing.assert_allclose(got, expected, rtol=1e-6)
-    runner(session, feeds, io_binding=True)()
+    plain = create_runner(standin_model, "cpu", threads=1)(feeds)
+    bound_runner = create_runner(standin_model, "cpu", threads=1, io_binding=True)
+    assert bound_runner.uses_io_binding
+    bound = bound_runner(feeds)
+    for name, expected in plain.items():
+        np.testing.assert_allclose(bound[name], expected, rtol=1e-6)
 
 
 def test_unknown_provider_is_refused(standin_model: Path) -> None:
     with pytest.raises(ProviderError, match="unknown provider"):
-        create_session(standin_model, "rocm")
+        create_runner(standin_model, "rocm")

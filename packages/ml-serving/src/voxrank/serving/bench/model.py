@@ -11,8 +11,9 @@ import numpy as np
 
 from voxrank.serving.audio import SAMPLE_RATE
 from voxrank.serving.bench.measure import MeasureSettings, measure
-from voxrank.serving.bench.providers import ProviderError, create_session, runner
+from voxrank.serving.bench.providers import ProviderError, create_runner
 from voxrank.serving.bench.schema import Measurement
+from voxrank.serving.runtime.session import SessionRunner
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,13 @@ def waveform_batch(batch: int, input_s: float, seed: int = 0) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal((batch, samples)) * 0.1).astype(np.float32)
 
 
-def waveform_input_name(session) -> str:
-    """The model's single float waveform input ([batch, samples]); the diarization ONNX contract."""
-    inputs = session.get_inputs()
-    if len(inputs) != 1 or len(inputs[0].shape) != 2 or inputs[0].type != "tensor(float)":
-        described = ", ".join(f"{i.name}: {i.type} {i.shape}" for i in inputs)
-        raise ValueError(f"not a waveform model (expects one float [batch, samples] input; has {described})")
-    return str(inputs[0].name)
+def waveform_input_name(runner: SessionRunner) -> str:
+    """The model's single waveform input ([batch, samples]); the diarization ONNX contract."""
+    shapes = runner.input_shapes()
+    if len(shapes) != 1 or len(next(iter(shapes.values()))) != 2:
+        described = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(f"not a waveform model (expects one [batch, samples] input; has {described})")
+    return next(iter(shapes))
 
 
 def run_model_mode(
@@ -101,13 +102,19 @@ def run_model_mode(
 def measure_target(target: ModelTarget, workload: Workload, settings: MeasureSettings) -> Measurement:
     parameters = workload.parameters(target)
     try:
-        session = create_session(target.path, workload.provider, workload.threads, workload.fp16)
+        session = create_runner(
+            target.path,
+            workload.provider,
+            workload.threads,
+            io_binding=workload.io_binding,
+            fp16=workload.fp16,
+        )
         feeds = {waveform_input_name(session): waveform_batch(workload.batch, workload.input_s)}
     except (ProviderError, ValueError) as error:
         return Measurement(
             mode="model", name=target.name, parameters=parameters, status="skipped", reason=str(error)
         )
-    result = measure(runner(session, feeds, workload.io_binding), settings, items_per_call=workload.batch)
+    result = measure(lambda: session(feeds), settings, items_per_call=workload.batch)
     return Measurement(
         mode="model",
         name=target.name,

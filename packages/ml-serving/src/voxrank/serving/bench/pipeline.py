@@ -14,12 +14,11 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from voxrank.serving.bench.model import ModelTarget
+from voxrank.serving.bench.providers import create_runner
 from voxrank.serving.bench.schema import Measurement
 from voxrank.serving.bench.synthetic import Conversation, synthetic_conversation
 from voxrank.serving.diarization import DiarizationPipeline, PipelineConfig
-from voxrank.serving.runtime.providers import ProviderChain
 from voxrank.serving.runtime.segmenter import OnnxSegmenter
-from voxrank.serving.runtime.session import SessionConfig, SessionRunner
 
 WARMUP_S = 30.0
 
@@ -40,17 +39,8 @@ def pinned_to(cores: int) -> Iterator[list[int]]:
 
 
 def build_pipeline(target: ModelTarget, config: PipelineConfig, threads: int) -> DiarizationPipeline:
-    session = SessionRunner(
-        target.path,
-        SessionConfig(
-            chain=ProviderChain.from_short_names(["cpu"], strict=True),
-            intra_op_threads=threads,
-            inter_op_threads=1,
-            io_binding="never",
-        ),
-        name=target.name,
-    )
-    return DiarizationPipeline(OnnxSegmenter(session, config.window_samples), config)
+    segmenter = OnnxSegmenter(create_runner(target.path, "cpu", threads), config.window_samples)
+    return DiarizationPipeline(segmenter, config)
 
 
 @lru_cache(maxsize=2)

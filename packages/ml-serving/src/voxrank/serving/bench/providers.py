@@ -1,30 +1,30 @@
-"""ONNX Runtime sessions for benchmarking: an explicit provider, no silent fallback, optional IO binding."""
+"""Which execution providers a benchmark can use, and sessions built the way the server builds them.
+
+Sessions come from the serving runtime (`SessionRunner`), so a benchmark measures the code that
+serves: the provider chain in strict mode (an accelerator that does not load is an error, not a
+silent CPU fallback), thread settings and IO binding.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import onnxruntime as ort
 
-PROVIDERS = {
-    "cpu": "CPUExecutionProvider",
-    "cuda": "CUDAExecutionProvider",
-    "tensorrt": "TensorrtExecutionProvider",
-}
+from voxrank.serving.runtime.providers import PROVIDER_NAMES, ProviderChain, ProviderError
+from voxrank.serving.runtime.session import SessionConfig, SessionRunner
+
 GPU_PROVIDERS = ("cuda", "tensorrt")
+# What each provider falls back to for the nodes it cannot run (TensorRT hands unsupported ones to CUDA).
+CHAINS = {"tensorrt": ["tensorrt", "cuda", "cpu"], "cuda": ["cuda", "cpu"], "cpu": ["cpu"]}
 
-
-class ProviderError(RuntimeError):
-    """An execution provider that was asked for is not available or did not load."""
+__all__ = ["GPU_PROVIDERS", "ProviderError", "available", "create_runner", "require_gpu"]
 
 
 def available() -> list[str]:
     """Short names (cpu, cuda, tensorrt) of the providers this onnxruntime build offers."""
     offered = set(ort.get_available_providers())
-    return [short for short, full in PROVIDERS.items() if full in offered]
+    return [short for short, full in PROVIDER_NAMES.items() if full in offered]
 
 
 def require_gpu(allow_cpu: bool) -> list[str]:
@@ -42,54 +42,22 @@ def require_gpu(allow_cpu: bool) -> list[str]:
     )
 
 
-def _provider_chain(provider: str, fp16: bool) -> list[str | tuple[str, dict[str, Any]]]:
-    if provider == "tensorrt":
-        options = {"trt_fp16_enable": fp16, "trt_engine_cache_enable": True}
-        return [(PROVIDERS["tensorrt"], options), PROVIDERS["cuda"], PROVIDERS["cpu"]]
-    if provider == "cuda":
-        return [PROVIDERS["cuda"], PROVIDERS["cpu"]]
-    return [PROVIDERS["cpu"]]
-
-
-def create_session(model_path: Path, provider: str = "cpu", threads: int = 1, fp16: bool = False):
-    """A session whose first provider is `provider`; ORT would otherwise fall back to CPU silently."""
-    if provider not in PROVIDERS:
-        raise ProviderError(f"unknown provider {provider!r}; choose from {', '.join(PROVIDERS)}")
+def create_runner(
+    model_path: Path, provider: str = "cpu", threads: int = 1, *, io_binding: bool = False, fp16: bool = False
+) -> SessionRunner:
+    """A serving session whose first provider must be `provider`; `fp16` lets TensorRT build fp16 engines."""
+    if provider not in CHAINS:
+        raise ProviderError(f"unknown provider {provider!r}; choose from {', '.join(CHAINS)}")
     if provider not in available():
         raise ProviderError(f"provider {provider!r} is not available; this build offers {available()}")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(model_path), options, providers=_provider_chain(provider, fp16))
-    loaded = session.get_providers()[0]
-    if loaded != PROVIDERS[provider]:
-        raise ProviderError(f"asked for {PROVIDERS[provider]} but the session loaded {loaded}")
-    return session
-
-
-def bind(session: ort.InferenceSession, feeds: Mapping[str, np.ndarray]) -> ort.IOBinding:
-    """Inputs copied once to the session's device, outputs left there."""
-    device = "cpu" if session.get_providers()[0] == PROVIDERS["cpu"] else "cuda"
-    binding = session.io_binding()
-    for name, array in feeds.items():
-        binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(array, device, 0))
-    for output in session.get_outputs():
-        binding.bind_output(output.name, device)
-    return binding
-
-
-def runner(
-    session: ort.InferenceSession, feeds: Mapping[str, np.ndarray], io_binding: bool
-) -> Callable[[], object]:
-    """A no-argument call that runs one inference on `feeds`.
-
-    With IO binding the timing covers inference only, without host-device copies: what a GPU server
-    that keeps tensors on the device pays.
-    """
-    if not io_binding:
-        inputs = dict(feeds)
-        return lambda: session.run(None, inputs)
-    binding = bind(session, feeds)
-    return lambda: session.run_with_iobinding(binding)
+    chain = ProviderChain.from_short_names(CHAINS[provider], strict=True, tensorrt_fp16=fp16)
+    config = SessionConfig(
+        chain=chain,
+        intra_op_threads=threads,
+        inter_op_threads=1,
+        io_binding="always" if io_binding else "never",
+    )
+    runner = SessionRunner(model_path, config, name=model_path.stem)
+    if runner.provider != provider:
+        raise ProviderError(f"asked for {provider} but the session runs on {runner.provider}")
+    return runner
