@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -34,8 +37,23 @@ async def _handle_api_error(_: Request, error: Exception) -> JSONResponse:
     return error_response(error.status_code, error.detail, error.headers)
 
 
+async def _handle_validation_error(_: Request, error: Exception) -> JSONResponse:
+    """FastAPI's parameter errors in the same shape as every other error: one readable message."""
+    assert isinstance(error, RequestValidationError)
+    return error_response(422, "; ".join(_describe(problem) for problem in error.errors()))
+
+
+def _describe(problem: dict[str, Any]) -> str:
+    where = [str(part) for part in problem.get("loc", ())]
+    place = (
+        f"{where[0]} parameter {'.'.join(where[1:])!r}" if len(where) > 1 else ".".join(where) or "request"
+    )
+    return f"{place}: {problem.get('msg', 'invalid')}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _handle_api_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, object]]:

@@ -69,24 +69,29 @@ class ModelSlot:
 ReloadObserver = Callable[[str, ReloadResult], None]
 
 
+def session_config(settings: ServingSettings) -> SessionConfig:
+    """ONNX Runtime session settings (providers, threads, IO binding) from the serving settings."""
+    return SessionConfig(
+        chain=ProviderChain.from_short_names(
+            settings.providers,
+            strict=settings.strict_providers,
+            device_id=settings.device_id,
+            tensorrt_fp16=settings.tensorrt_fp16,
+            tensorrt_cache_dir=settings.tensorrt_cache_dir,
+        ),
+        intra_op_threads=settings.intra_op_threads,
+        inter_op_threads=settings.inter_op_threads,
+        io_binding=settings.io_binding,
+    )
+
+
 class ModelManager:
     """`get(name)` / `lease(name)` hand out the serving version of any model in the repository."""
 
     def __init__(self, settings: ServingSettings, observer: ReloadObserver | None = None) -> None:
         self.settings = settings
         self.repository = ModelRepository(settings.model_repository)
-        self.session_config = SessionConfig(
-            chain=ProviderChain.from_short_names(
-                settings.providers,
-                strict=settings.strict_providers,
-                device_id=settings.device_id,
-                tensorrt_fp16=settings.tensorrt_fp16,
-                tensorrt_cache_dir=settings.tensorrt_cache_dir,
-            ),
-            intra_op_threads=settings.intra_op_threads,
-            inter_op_threads=settings.inter_op_threads,
-            io_binding=settings.io_binding,
-        )
+        self.session_config = session_config(settings)
         self._observer = observer
         self._slots: dict[str, ModelSlot] = {}
         self._lock = threading.Lock()
