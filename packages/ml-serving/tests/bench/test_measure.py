@@ -54,6 +54,15 @@ def test_stability_needs_the_last_three_windows_to_agree() -> None:
     assert not is_stable([_window(1.0), _window(1.0), _window(1.5)], settings)
 
 
+def test_a_window_where_nothing_finished_is_never_stable() -> None:
+    empty = Window(np.array([], dtype=np.int64), 1_000_000, 0)
+    assert empty.p50_ms == 0.0
+    assert not is_stable([_window(1.0), _window(1.0), empty], MeasureSettings())
+    result = summarise([_window(1.0), _window(1.0), empty], MeasureSettings())
+    assert result.latency.count == 20
+    assert not result.stability.stable
+
+
 def test_summary_uses_only_the_last_windows() -> None:
     settings = MeasureSettings()
     result = summarise([_window(50.0), _window(1.0), _window(1.0), _window(1.0)], settings)

@@ -53,6 +53,9 @@ class Window:
 
     @property
     def p50_ms(self) -> float:
+        """0 for a window in which nothing finished, which no stable run can have."""
+        if self.latencies_ns.size == 0:
+            return 0.0
         return float(np.percentile(self.latencies_ns, 50)) / NS_PER_MS
 
     @property
