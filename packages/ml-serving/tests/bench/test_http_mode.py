@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from voxrank.serving.api.server import serve_in_thread
@@ -16,6 +18,7 @@ from voxrank.serving.bench.loadtest import (
     closed_loop,
     require_loopback,
 )
+from voxrank.serving.bench.server import ServerStartError, running_server
 from voxrank.serving.settings import ServingSettings
 from voxrank.serving.tone_model import publish_tone_model
 
@@ -84,3 +87,22 @@ def test_diarize_request_carries_a_wav_of_the_asked_length() -> None:
     request = diarize_request(5.0, api_key="secret")
     assert request.headers == {"Content-Type": "audio/wav", "X-API-Key": "secret"}
     assert request.body is not None and len(request.body) == 44 + 5 * 16_000 * 2
+
+
+def test_started_server_serves_the_repository_and_stops(tmp_path: Path) -> None:
+    root = tmp_path / "model-repository"
+    publish_tone_model(root, MODEL, "1.0.0")
+    log = tmp_path / "server.log"
+    with running_server(root, {"diarization_model": MODEL, "reload": "off", "warmup_runs": "1"}, log) as url:
+        assert require_loopback(url) == url
+        assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/healthz", timeout=2)
+
+
+def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    with (
+        pytest.raises(ServerStartError, match="exited with"),
+        running_server(tmp_path, {"max_queue": "-1"}, tmp_path / "server.log"),
+    ):
+        pass

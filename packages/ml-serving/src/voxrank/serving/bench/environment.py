@@ -101,6 +101,7 @@ def capture_environment() -> Environment:
         cpu_count_logical=os.cpu_count() or 1,
         cpu_count_usable=cores,
         memory_gib=memory_gib(),
+        load_average_1m=round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         gpu_name=gpu,
         onnxruntime_providers=list(onnxruntime.get_available_providers()),
         libraries=library_versions(),

@@ -174,7 +174,8 @@ def to_markdown(report: BenchmarkReport) -> str:
         f"# Benchmark results: {report.suite} suite on {env.machine}",
         "",
         f"Run {report.created_at:%Y-%m-%d %H:%M UTC}; CPU {env.cpu_model}, "
-        f"{env.cpu_count_usable} usable cores of {env.cpu_count_logical}; GPU {gpu}; Python {env.python}; "
+        f"{env.cpu_count_usable} usable cores of {env.cpu_count_logical} (load average {env.load_average_1m} "
+        f"at the start); GPU {gpu}; Python {env.python}; "
         + ", ".join(f"{k} {v}" for k, v in sorted(env.libraries.items())),
         "",
     ]

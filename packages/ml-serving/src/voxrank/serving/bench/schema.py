@@ -99,6 +99,9 @@ class Environment(BaseModel):
     cpu_count_logical: int
     cpu_count_usable: int
     memory_gib: float | None
+    load_average_1m: float | None = Field(
+        default=None, description="System load when the run started: other work sharing the machine."
+    )
     gpu_name: str | None
     onnxruntime_providers: list[str]
     libraries: dict[str, str]
