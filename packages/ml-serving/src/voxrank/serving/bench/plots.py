@@ -59,19 +59,21 @@ def throughput_vs_concurrency(measurements: list[Measurement], path: Path) -> Pa
     plt = _pyplot()
     figure, throughput_axis = plt.subplots(figsize=(8, 5))
     latency_axis = throughput_axis.twinx()
-    for name in sorted({m.name for m in closed}):
+    for index, name in enumerate(sorted({m.name for m in closed})):
+        colour = f"C{index}"
         series = sorted(
             (m for m in closed if m.name == name), key=lambda m: int(m.parameters["concurrency"] or 0)
         )
         levels = [m.parameters["concurrency"] for m in series]
         throughput_axis.plot(
-            levels, [m.throughput_per_s for m in series], marker="o", label=f"{name} throughput"
+            levels, [m.throughput_per_s for m in series], marker="o", color=colour, label=f"{name} throughput"
         )
         latency_axis.plot(
             levels,
             [m.latency.p99_ms for m in series if m.latency],
             linestyle="--",
             marker="x",
+            color=colour,
             label=f"{name} P99",
         )
     throughput_axis.set_xscale("log", base=2)
