@@ -97,8 +97,8 @@ def _cli_env(fake: FakeApiProcess, database_url: str, **extra: str) -> dict[str,
         VOXRANK_API_BASE_URL=f"{fake.base_url}/affiliate/v3",
         VOXRANK_RATE_LIMIT="1000",
         VOXRANK_OFFSET_CAP=str(fake.offset_cap),
-        **extra,
     )
+    env.update(extra)
     return env
 
 

@@ -62,7 +62,11 @@ def test_sigkill_mid_sync_then_resume_equals_the_source(
     assert committed < 3000 // 100
 
     resumed = subprocess.run(
-        [*CLI, "resume", "--quiet", "--concurrency", "4"], env=env, capture_output=True, text=True, timeout=300
+        [*CLI, "resume", "--quiet", "--concurrency", "4"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
     assert resumed.returncode == 0, resumed.stderr
