@@ -61,7 +61,7 @@ def test_sigkill_mid_sync_then_resume_equals_the_source(
     assert sync.returncode == -signal.SIGKILL
     assert committed < 3000 // 100
 
-    resumed = subprocess.run(
+    resumed = subprocess.run(  # noqa: PLW1510 - the return code is asserted below
         [*CLI, "resume", "--quiet", "--concurrency", "4"],
         env=env,
         capture_output=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -85,7 +86,7 @@ def test_plan_windows_stay_under_the_cap_and_cover_every_item_once(fake) -> None
     total = sum(1 for row in fake.snapshot().values() if row["site"] == "FANZA")
     assert all(0 < window.total <= 250 for window in windows)
     assert sum(window.total for window in windows) == total
-    assert all(later.gte > earlier.lte for earlier, later in zip(windows, windows[1:], strict=False))
+    assert all(later.gte > earlier.lte for earlier, later in pairwise(windows))
 
 
 def test_a_second_holding_more_items_than_the_cap_is_a_planning_error(fake) -> None:
