@@ -11,32 +11,41 @@ class NoModelsError(LookupError):
     """Nothing to benchmark: an empty repository or a model file that does not exist."""
 
 
+def family_name(name: str, precision: str) -> str:
+    """`diarization-fastcnn-int8` -> `diarization-fastcnn`: one name for every precision of a model."""
+    return name.removesuffix(f"-{precision}")
+
+
 def from_repository(
     root: Path, task: str = "diarization", names: list[str] | None = None
 ) -> list[ModelTarget]:
-    """The newest READY version of every (model, precision) pair of `task` in the repository at `root`."""
+    """The newest READY version of every (model, precision) pair of `task` in the repository at `root`.
+
+    `names` keeps the models whose repository name or precision-less family name is listed.
+    """
     from voxrank.serving.repository import ModelRepository
 
     repository = ModelRepository(root)
     targets: dict[tuple[str, str], ModelTarget] = {}
     for name in repository.models():
-        if names and name not in names:
-            continue
         for version in repository.versions(name):
             resolved = repository.resolve(name, str(version))
-            if resolved.manifest.task != task:
-                continue
             precision = str(resolved.manifest.precision)
+            family = family_name(name, precision)
+            if resolved.manifest.task != task or (names and not {name, family} & set(names)):
+                continue
             # versions() is ascending, so a later version of the same precision replaces an earlier one.
-            targets[(name, precision)] = ModelTarget(
-                name=name,
+            targets[(family, precision)] = ModelTarget(
+                name=family,
                 precision=precision,
                 path=Path(resolved.model_path),
-                version=str(resolved.version),
+                version=f"{name} {resolved.version}",
                 manifest=resolved.manifest,
             )
     if not targets:
-        raise NoModelsError(f"no READY {task} models in the model repository {root}")
+        raise NoModelsError(
+            f"no READY {task} models{' named ' + ', '.join(names) if names else ''} in {root}"
+        )
     return [targets[key] for key in sorted(targets)]
 
 
