@@ -126,8 +126,12 @@ import sys
 from pathlib import Path
 from voxrank.serving.repository import Manifest, ModelRepository, RepositoryNotWritableError
 manifest = Manifest.read(Path(sys.argv[3]))
+repository = ModelRepository(sys.argv[1])
 try:
-    ModelRepository(sys.argv[1]).publish(Path(sys.argv[2]), manifest)
+    if sys.argv[4] == "check":
+        repository.check_can_publish(manifest.name, manifest.version)
+    else:
+        repository.publish(Path(sys.argv[2]), manifest)
 except RepositoryNotWritableError as error:
     print(f"{type(error).__name__}: {error}")
     sys.exit(3)
@@ -135,8 +139,9 @@ except RepositoryNotWritableError as error:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file-mode semantics of this test are Linux's")
+@pytest.mark.parametrize("mode", ["check", "publish"])
 def test_a_read_only_repository_gives_a_clear_error_and_stays_empty(
-    tmp_path: Path, segmenter: Path, make_manifest: MakeManifest
+    tmp_path: Path, segmenter: Path, make_manifest: MakeManifest, mode: str
 ) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -145,7 +150,7 @@ def test_a_read_only_repository_gives_a_clear_error_and_stays_empty(
     repo.chmod(0o555)
     try:
         result = subprocess.run(
-            [sys.executable, "-c", PUBLISH_SCRIPT, str(repo), str(segmenter), str(manifest_path)],
+            [sys.executable, "-c", PUBLISH_SCRIPT, str(repo), str(segmenter), str(manifest_path), mode],
             capture_output=True,
             text=True,
             check=False,
@@ -171,3 +176,15 @@ def test_golden_mismatch_message_reports_the_size_of_the_difference(
     with pytest.raises(GoldenMismatchError, match=r"differs by up to 0\.25"):
         ModelRepository(tmp_path / "repo").publish(segmenter, tampered)
     assert tree(tmp_path / "repo") == []
+
+
+def test_check_can_publish_refuses_an_existing_version_early(
+    tmp_path: Path, segmenter: Path, make_manifest: MakeManifest
+) -> None:
+    repository = ModelRepository(tmp_path / "repo")
+    repository.check_can_publish("diarization-tiny", "1.0.0")
+    assert tree(tmp_path / "repo") == []
+    repository.publish(segmenter, make_manifest(segmenter))
+    with pytest.raises(VersionExistsError, match="already exists"):
+        repository.check_can_publish("diarization-tiny", "1.0.0")
+    repository.check_can_publish("diarization-tiny", "1.0.1")

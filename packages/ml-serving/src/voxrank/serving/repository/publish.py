@@ -37,12 +37,8 @@ def publish_version(root: Path, model_file: Path, manifest: Manifest, *, verify_
     contract is checked, and with `verify_golden` the staged copy must reproduce its golden output.
     """
     check_contract(manifest)
+    refuse_existing(root, manifest.name, manifest.version)
     final = root / manifest.name / manifest.version
-    if final.exists():
-        raise VersionExistsError(
-            f"{manifest.name} {manifest.version} already exists in {root}: versions are immutable, "
-            "publish a new version number"
-        )
     with _writable(root), _model_folder(root / manifest.name) as model_dir:
         staging = Path(
             tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{manifest.version}.publishing-", dir=model_dir)
@@ -59,6 +55,21 @@ def publish_version(root: Path, model_file: Path, manifest: Manifest, *, verify_
             shutil.rmtree(final, ignore_errors=True)
             raise
     return final
+
+
+def check_can_publish(root: Path, name: str, version: str) -> None:
+    """Refuse early, before an export spends minutes: an existing version or a folder we cannot write."""
+    refuse_existing(root, name, version)
+    existing = next(folder for folder in (root / name, *(root / name).parents) if folder.exists())
+    with _writable(root), tempfile.TemporaryDirectory(prefix=".write-probe-", dir=existing):
+        pass
+
+
+def refuse_existing(root: Path, name: str, version: str) -> None:
+    if (root / name / version).exists():
+        raise VersionExistsError(
+            f"{name} {version} already exists in {root}: versions are immutable, publish a new version number"
+        )
 
 
 def _stage(staging: Path, model_file: Path, manifest: Manifest, verify_golden: bool) -> None:

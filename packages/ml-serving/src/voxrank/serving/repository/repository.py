@@ -10,8 +10,8 @@ from packaging.version import InvalidVersion, Version
 from voxrank.serving.repository.errors import ModelNotFoundError, NotReadyError, VersionNotFoundError
 from voxrank.serving.repository.layout import MANIFEST_FILE, READY_FILE, STAGING_PREFIX, ModelVersion
 from voxrank.serving.repository.manifest import Manifest
-from voxrank.serving.repository.publish import publish_version
-from voxrank.serving.repository.versions import LATEST, select_version, to_specifier
+from voxrank.serving.repository.publish import check_can_publish, publish_version
+from voxrank.serving.repository.versions import LATEST, parse_version, select_version, to_specifier
 
 
 class ModelRepository:
@@ -50,6 +50,11 @@ class ModelRepository:
         """Publish a validated model atomically (see `publish_version`) and return the new version."""
         folder = publish_version(self.root, Path(model_file), manifest, verify_golden=verify_golden)
         return ModelVersion(name=manifest.name, version=manifest.semver, path=folder, manifest=manifest)
+
+    def check_can_publish(self, name: str, version: str) -> None:
+        """Raise VersionExistsError or RepositoryNotWritableError now rather than at the end of an export."""
+        parse_version(version)
+        check_can_publish(self.root, name, version)
 
     def _version_folders(self, name: str) -> list[tuple[Version, Path]]:
         model_dir = self.root / name

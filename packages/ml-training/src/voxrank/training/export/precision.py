@@ -1,0 +1,79 @@
+"""fp16 and int8 variants of an optimised fp32 ONNX model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import onnx
+from onnxruntime.quantization import (
+    CalibrationDataReader,
+    QuantFormat,
+    QuantType,
+    quantize_dynamic,
+    quantize_static,
+)
+from onnxruntime.quantization.shape_inference import quant_pre_process
+from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
+from onnxruntime.transformers.onnx_model import OnnxModel
+
+from voxrank.training.export.config import ExportConfig, Feeds
+
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
+def to_fp16(source: Path, target: Path, fp32_ops: tuple[str, ...]) -> Path:
+    """Weights and arithmetic in float16, with float32 inputs/outputs and `fp32_ops` kept in float32."""
+    source_model = onnx.load(source)
+    # Stale float32 value_info would contradict the converted types; the converter infers them afresh.
+    del source_model.graph.value_info[:]
+    model = OnnxModel(
+        convert_float_to_float16(
+            source_model, keep_io_types=True, op_block_list=[*DEFAULT_OP_BLOCK_LIST, *fp32_ops]
+        )
+    )
+    # The converter appends the casts of kept float32 inputs after their consumers; ONNX wants them before.
+    model.topological_sort()
+    onnx.save(model.model, target)
+    onnx.checker.check_model(str(target), full_check=True)
+    return target
+
+
+def to_int8(source: Path, target: Path, config: ExportConfig, calibration: list[Feeds] | None) -> Path:
+    """Static per-channel QDQ with `calibration` for convolutional models, dynamic otherwise."""
+    prepared = target.with_name(f"{target.stem}.prepared.onnx")
+    # ONNX shape inference first, as onnxruntime.quantization recommends (the graph is already optimised;
+    # ORT's symbolic shape inference cannot follow the dynamic Expand of L2 normalisation).
+    quant_pre_process(str(source), str(prepared), skip_optimization=True, skip_symbolic_shape=True)
+    if config.quantization == "static":
+        quantize_static(
+            str(prepared),
+            str(target),
+            _CalibrationReader(calibration or config.calibration_inputs()),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+            extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
+        )
+    else:
+        quantize_dynamic(
+            str(prepared),
+            str(target),
+            op_types_to_quantize=["MatMul", "Gemm", "LSTM", "GRU", "Attention"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+        )
+    prepared.unlink()
+    onnx.checker.check_model(str(target), full_check=True)
+    return target
+
+
+class _CalibrationReader(CalibrationDataReader):
+    """Hands onnxruntime.quantization the calibration feeds one by one."""
+
+    def __init__(self, feeds: list[Feeds]) -> None:
+        self._feeds: Iterator[Feeds] = iter(feeds)
+
+    def get_next(self) -> Feeds | None:
+        return next(self._feeds, None)
