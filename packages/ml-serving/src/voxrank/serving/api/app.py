@@ -20,6 +20,7 @@ from voxrank.serving.api.security import api_key_dependency
 from voxrank.serving.models.manager import ModelManager
 from voxrank.serving.models.reload import RepositoryWatcher
 from voxrank.serving.settings import ServingSettings
+from voxrank.serving.web import router as web_router
 
 DESCRIPTION = """
 Speaker diarization (and the two-tower recommender) on ONNX Runtime.
@@ -66,6 +67,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(models.router, dependencies=authenticated)
     app.include_router(diarize.router, dependencies=authenticated)
+    app.include_router(web_router)
     recommend = _optional_router(RECOMMEND_ROUTER)
     if recommend is not None:
         app.include_router(recommend, dependencies=authenticated)
