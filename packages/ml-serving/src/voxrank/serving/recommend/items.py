@@ -1,0 +1,84 @@
+"""The item and interaction records the two-tower features are built from, independent of their source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+PEOPLE_FIELDS = ("actress_ids", "actor_ids", "director_ids", "author_ids")
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """What the item tower sees of one catalog item; every field but `item_id` may be missing."""
+
+    item_id: str
+    title: str = ""
+    genre_ids: tuple[str, ...] = ()
+    maker_ids: tuple[str, ...] = ()
+    series_ids: tuple[str, ...] = ()
+    label_ids: tuple[str, ...] = ()
+    people_ids: tuple[str, ...] = ()
+    price: float | None = None
+    review_count: int | None = None
+    review_average: float | None = None
+    release_date: datetime | None = None
+
+    @classmethod
+    def from_catalog(cls, item: Any) -> ItemRecord:
+        """Adapt a `voxrank.datasync.catalog.CatalogItem` (contract 7) without importing data-sync."""
+        people: list[str] = []
+        for name in PEOPLE_FIELDS:
+            people.extend(str(value) for value in getattr(item, name, None) or ())
+        return cls(
+            item_id=str(item.content_id),
+            title=item.title or "",
+            genre_ids=_ids(getattr(item, "genre_ids", None)),
+            maker_ids=_ids(getattr(item, "maker_ids", None)),
+            series_ids=_ids(getattr(item, "series_ids", None)),
+            label_ids=_ids(getattr(item, "label_ids", None)),
+            people_ids=tuple(people),
+            price=getattr(item, "price", None),
+            review_count=getattr(item, "review_count", None),
+            review_average=getattr(item, "review_average", None),
+            release_date=getattr(item, "release_date", None),
+        )
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> ItemRecord:
+        """From JSON-like fields (lists for the id bags, an ISO date string for release_date)."""
+        values = dict(fields)
+        for name in ("genre_ids", "maker_ids", "series_ids", "label_ids", "people_ids"):
+            values[name] = _ids(values.get(name))
+        if isinstance(values.get("release_date"), str):
+            values["release_date"] = datetime.fromisoformat(values["release_date"])
+        values["item_id"] = str(values["item_id"])
+        return cls(**values)
+
+
+def _ids(values: Iterable[Any] | None) -> tuple[str, ...]:
+    return tuple(str(value) for value in values or ())
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One user-item event: a purchase, a view, a rating. `weight` scales its importance (default 1)."""
+
+    user_id: str
+    item_id: str
+    timestamp: datetime
+    weight: float = 1.0
+
+
+@dataclass
+class UserHistory:
+    """A user's interactions, oldest first."""
+
+    user_id: str
+    interactions: list[Interaction] = field(default_factory=list)
+
+    @property
+    def item_ids(self) -> list[str]:
+        return [interaction.item_id for interaction in self.interactions]
