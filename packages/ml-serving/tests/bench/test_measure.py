@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,16 @@ def test_measure_excludes_warm_up_and_counts_items() -> None:
     assert len(calls) == measured + 5
     assert result.throughput_per_s > 0
     assert len(result.stability.window_throughput_per_s) == 3
+
+
+def test_a_slow_call_closes_its_window_at_the_time_limit() -> None:
+    settings = MeasureSettings(
+        warmup_iterations=1,
+        warmup_s=0.0,
+        window_iterations=1000,
+        window_s=0.0,
+        window_max_s=0.02,
+        max_windows=3,
+    )
+    result = measure(lambda: time.sleep(0.005), settings)
+    assert 3 * 5 <= result.latency.count < 3 * 20

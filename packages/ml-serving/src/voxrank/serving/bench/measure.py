@@ -26,11 +26,13 @@ class MeasureSettings:
     warmup_iterations: int = 20
     warmup_s: float = 0.5
     window_iterations: int = 200
-    window_s: float = 1.0
+    window_s: float = 0.5
+    window_max_s: float = 4.0
+    """A window of a slow workload closes here even short of `window_iterations` (after 5 at least)."""
     stable_windows: int = 3
-    max_windows: int = 8
+    max_windows: int = 6
     tolerance: float = 0.10
-    budget_s: float = 20.0
+    budget_s: float = 15.0
 
     @classmethod
     def quick(cls) -> MeasureSettings:
@@ -40,6 +42,7 @@ class MeasureSettings:
             warmup_s=0.0,
             window_iterations=20,
             window_s=0.05,
+            window_max_s=0.5,
             max_windows=4,
             budget_s=2.0,
         )
@@ -151,9 +154,12 @@ def _window(call: Callable[[], object], settings: MeasureSettings, items_per_cal
     latencies: list[int] = []
     start = time.perf_counter_ns()
     end = start + int(settings.window_s * 1e9)
+    cutoff = start + int(settings.window_max_s * 1e9)
     while len(latencies) < settings.window_iterations or time.perf_counter_ns() < end:
         before = time.perf_counter_ns()
         call()
         latencies.append(time.perf_counter_ns() - before)
+        if before > cutoff and len(latencies) >= 5:
+            break
     elapsed = time.perf_counter_ns() - start
     return Window(np.asarray(latencies, dtype=np.int64), elapsed, len(latencies) * items_per_call)
