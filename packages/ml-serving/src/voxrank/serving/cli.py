@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from voxrank.serving import __version__
+from voxrank.serving.recommend.index_cli import index_app
 from voxrank.serving.settings import ServingSettings
 
 app = typer.Typer(help="Serve voxrank models with ONNX Runtime.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
+app.add_typer(index_app, name="index")
 
 RepositoryOption = Annotated[
     Path | None,
@@ -176,3 +178,51 @@ def diarize(
         except RuntimeError as error:
             raise _fail(str(error)) from error
         errors.print(f"timeline written to {plot}")
+
+
+@app.command("reload-load")
+def reload_load(
+    *,
+    repository: Annotated[
+        Path | None,
+        typer.Option("--repository", "-r", help="Take the model from here (copied; never modified)."),
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name in --repository.")] = None,
+    requests: Annotated[int, typer.Option(min=1, help="Requests in total.")] = 2000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 16,
+    reloads: Annotated[int, typer.Option(min=0, help="New versions swapped in during the requests.")] = 20,
+    audio: Annotated[
+        Path | None, typer.Option(help="Audio to send; default 5 s of synthetic dialogue.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the result here as JSON.")
+    ] = None,
+) -> None:
+    """Loopback load test of hot reload: zero failed requests while versions swap; P50 and P99 latency."""
+    from voxrank.serving.reload_load import ReloadLoadPlan, prepare_and_run
+
+    if (repository is None) != (model is None):
+        raise _fail("give both --repository and --model, or neither (then the synthetic tone model is used)")
+    plan = ReloadLoadPlan(requests=requests, concurrency=concurrency, reloads=reloads)
+    with console.status(f"{requests} requests at concurrency {concurrency}, {reloads} reloads..."):
+        result = prepare_and_run(plan, repository, model, audio)
+    table = Table(
+        "requests", "failed", "reloads during load", "P50 ms", "P99 ms", "max ms", "req/s", "versions"
+    )
+    table.add_row(
+        str(result.requests),
+        str(result.failures),
+        f"{result.reloads_during_load}/{result.reloads_planned}",
+        f"{result.p50_ms:.1f}",
+        f"{result.p99_ms:.1f}",
+        f"{result.max_ms:.1f}",
+        f"{result.throughput_per_s:.0f}",
+        f"{result.versions_served[0]} .. {result.versions_served[-1]} ({len(result.versions_served)})",
+    )
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+    if not result.passed:
+        raise _fail(
+            f"statuses {result.statuses}; {result.reloads_during_load} of {reloads} reloads during the load"
+        )

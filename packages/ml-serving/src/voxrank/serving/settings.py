@@ -57,6 +57,9 @@ class ServingSettings(BaseSettings):
         default="watch", description="How new versions are noticed."
     )
     poll_interval_s: float = Field(default=2.0, gt=0, description="Polling period when reload=poll.")
+    reload_debounce_ms: int = Field(
+        default=300, ge=1, description="Quiet time after repository changes before a reload starts."
+    )
     drain_timeout_s: float = Field(
         default=30.0, ge=0, description="Longest wait for an old version's requests."
     )

@@ -17,8 +17,6 @@ from voxrank.serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE_MS = 300
-
 
 class RepositoryWatcher:
     def __init__(self, manager: ModelManager, settings: ServingSettings) -> None:
@@ -48,7 +46,7 @@ class RepositoryWatcher:
             async for _ in awatch(
                 root,
                 stop_event=self._stop,
-                debounce=DEBOUNCE_MS,
+                debounce=self.settings.reload_debounce_ms,
                 force_polling=self.settings.reload == "poll",
                 poll_delay_ms=int(self.settings.poll_interval_s * 1000),
                 recursive=True,
