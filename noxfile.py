@@ -189,3 +189,11 @@ def gpu_bench(session: nox.Session) -> None:
     else:
         session.run("voxrank-bench", "report", str(run_dir), "--suite", "gpu-on-cpu")
         session.log(f"CPU run of the GPU suite in {run_dir}; not published to docs/results")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/API_REFERENCE.md from the served OpenAPI document and every CLI's --help."""
+    _constrained(session)
+    session.install(*(f"-e{package.path}" for package in PACKAGES.values()))
+    session.run("python", "-m", "tools.api_reference", *session.posargs)
