@@ -43,7 +43,7 @@ def build_pipeline(target: ModelTarget, config: PipelineConfig, threads: int) ->
     return DiarizationPipeline(segmenter, config)
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def recording(minutes: float, seed: int) -> Conversation:
     """Kept between models: an hour of audio takes longer to synthesise than to diarize."""
     return synthetic_conversation(minutes * 60, seed=seed)
