@@ -7,10 +7,15 @@ from rich.console import Console
 
 from voxrank.training import __version__
 from voxrank.training.bench.cli import bench_reference
+from voxrank.training.diarization.cli import evaluate_diarization, train_diarization
 
 app = typer.Typer(help="Train, evaluate and export voxrank models.", no_args_is_help=True)
 console = Console()
 app.command("bench-reference")(bench_reference)
+evaluate_app = typer.Typer(help="Evaluate trained models on held-out data.", no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
+app.command("diarization")(train_diarization)
+evaluate_app.command("diarization")(evaluate_diarization)
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""Diarization data: corpora on disk, single-speaker sources, simulated conversations, training windows."""
