@@ -185,7 +185,7 @@ def http(
         float | None, typer.Option(help="Open-loop requests/s; default half the best closed loop.")
     ] = None,
     open_loop_s: Annotated[float, typer.Option(help="Open-loop duration in seconds (0 skips it).")] = 10.0,
-    window_s: Annotated[float, typer.Option(help="Measurement window in seconds.")] = 2.0,
+    window_s: Annotated[float, typer.Option(help="Measurement window in seconds.")] = 1.0,
     max_requests: Annotated[int, typer.Option(help="Most requests per load level.")] = 3000,
     api_key: Annotated[
         str | None, typer.Option(envvar="VOXRANK_BENCH_API_KEY", help="API key to send.")

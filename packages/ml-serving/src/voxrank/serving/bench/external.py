@@ -27,7 +27,7 @@ class ExternalBenchmark:
     name: str
     command: tuple[str, ...]
     description: str
-    timeout_s: float = 420.0
+    timeout_s: float = 300.0
 
 
 REGISTERED: tuple[ExternalBenchmark, ...] = (

@@ -54,7 +54,7 @@ class Request:
 class LoadLimits:
     """Bounds of one load level: never more than `max_requests` nor `max_windows` windows."""
 
-    window_s: float = 2.0
+    window_s: float = 1.0
     max_windows: int = 6
     stable_windows: int = 3
     tolerance: float = 0.10
