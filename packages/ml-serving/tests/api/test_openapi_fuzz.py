@@ -1,5 +1,8 @@
 """schemathesis generates requests from the served OpenAPI document: none may produce a 5xx, and every
-response must match what the document promises (status codes, content types, bodies, headers)."""
+response must match what the document promises (status codes, content types, bodies, headers).
+
+The operations of this test's server state: operations, models and diarization (the recommendation
+routes need towers and an item index, which their own tests set up)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+OPERATIONS = r"^/(healthz|readyz|metrics|v1/models|v1/diarize)"
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
@@ -21,6 +25,8 @@ def test_generated_requests_get_no_server_error_and_documented_responses(server:
         str(Path(sys.executable).with_name("schemathesis")),
         "run",
         f"{server}/openapi.json",
+        "--include-path-regex",
+        OPERATIONS,
         "--checks",
         ",".join(CHECKS),
         "--max-examples",
