@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from voxrank.serving.bench.external import OUTPUT, ExternalBenchmark, flatten, run_registered
+from voxrank.serving.bench.external import OUTPUT_DIR, ExternalBenchmark, flatten, run_registered
 
 WRITE_JSON = (
     "import json, sys; json.dump({'items_per_s': 2500.5, 'runs': [{'wall_s': 80}], 'ok': True, 'label': 'x'},"
-    " open(sys.argv[1], 'w'))"
+    " open(sys.argv[1] + '/result.json', 'w'))"
 )
 
 
@@ -20,17 +20,20 @@ def test_flatten_keeps_numeric_leaves_under_dotted_paths() -> None:
 
 def test_registered_commands_run_and_their_failures_are_reported(tmp_path: Path) -> None:
     registry = (
-        ExternalBenchmark("writes", (sys.executable, "-c", WRITE_JSON, OUTPUT), "writes JSON"),
-        ExternalBenchmark("fails", (sys.executable, "-c", "import sys; sys.exit('no catalog')"), "fails"),
-        ExternalBenchmark("absent", ("voxrank-no-such-command", "bench"), "not installed"),
+        ExternalBenchmark("writes", (sys.executable, "-c", WRITE_JSON, OUTPUT_DIR), "", "result.json"),
         ExternalBenchmark(
-            "slow", (sys.executable, "-c", "import time; time.sleep(5)"), "slow", timeout_s=0.5
+            "fails", (sys.executable, "-c", "import sys; sys.exit('no catalog')"), "", "r.json"
         ),
+        ExternalBenchmark("absent", ("voxrank-no-such-command", "bench"), "not installed", "r.json"),
+        ExternalBenchmark("silent", (sys.executable, "-c", "pass"), "writes nothing", "result.json"),
+        ExternalBenchmark("slow", (sys.executable, "-c", "import time; time.sleep(5)"), "", "r.json", 0.5),
     )
     results = {m.name: m for m in run_registered(tmp_path, registry=registry)}
     assert results["writes"].status == "ok"
     assert results["writes"].figures == {"items_per_s": 2500.5, "runs.0.wall_s": 80.0}
-    assert (tmp_path / "writes.json").is_file()
+    assert (tmp_path / "writes" / "result.json").is_file()
+    assert results["silent"].status == "failed"
+    assert results["silent"].reason == f"exit 0 but no result.json in {tmp_path / 'silent'}"
     assert results["fails"].status == "failed"
     assert results["fails"].reason == "exit 1: no catalog"
     assert results["absent"].status == "skipped"
@@ -41,7 +44,7 @@ def test_registered_commands_run_and_their_failures_are_reported(tmp_path: Path)
 
 def test_only_the_named_benchmarks_run(tmp_path: Path) -> None:
     registry = (
-        ExternalBenchmark("one", (sys.executable, "-c", WRITE_JSON, OUTPUT), ""),
-        ExternalBenchmark("two", (sys.executable, "-c", WRITE_JSON, OUTPUT), ""),
+        ExternalBenchmark("one", (sys.executable, "-c", WRITE_JSON, OUTPUT_DIR), "", "result.json"),
+        ExternalBenchmark("two", (sys.executable, "-c", WRITE_JSON, OUTPUT_DIR), "", "result.json"),
     )
     assert [m.name for m in run_registered(tmp_path, ["two"], registry)] == ["two"]

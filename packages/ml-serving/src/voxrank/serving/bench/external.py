@@ -1,10 +1,10 @@
 """Benchmarks that other packages own, registered here so that one `nox -s bench` run includes them.
 
-A registered benchmark is a command that writes one JSON object to the path given in place of
-`{output}`. Any JSON object will do: its numeric leaves become the measurement's figures under their
-dotted paths (keep the unit in the key: `_ms`, `_per_s`, `_s`, `_mb`), which is what reports and
-tools/check_docs.py read. A command that is not installed, fails or runs past its time limit is
-reported as such; it never stops the rest of the run.
+A registered benchmark is a command that writes its results into the folder given in place of
+`{output_dir}`, among them one JSON object in `result_file`. Any JSON object will do: its numeric
+leaves become the measurement's figures under their dotted paths (keep the unit in the key: `_ms`,
+`_per_s`, `_s`, `_mb`), which is what reports and tools/check_docs.py read. A command that is not
+installed, fails or runs past its time limit is reported as such; it never stops the rest of the run.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from voxrank.serving.bench.schema import Measurement
 
-OUTPUT = "{output}"
+OUTPUT_DIR = "{output_dir}"
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,22 @@ class ExternalBenchmark:
     name: str
     command: tuple[str, ...]
     description: str
+    result_file: str
     timeout_s: float = 300.0
 
 
 REGISTERED: tuple[ExternalBenchmark, ...] = (
     ExternalBenchmark(
         "data-sync",
-        ("voxrank-sync", "bench", "--json", OUTPUT),
+        ("voxrank-sync", "bench", "--out", OUTPUT_DIR),
         "catalog sync from the fake API: items/s, wall time, peak RSS, against a sequential client",
+        "sync_bench.json",
     ),
     ExternalBenchmark(
         "retrieval",
-        ("voxrank-serve", "index", "bench", "--json", OUTPUT),
+        ("voxrank-serve", "index", "bench", "--out", OUTPUT_DIR),
         "two-tower retrieval per vector store: P50/P99 latency and recall at 200k items",
+        "retrieval_bench.json",
     ),
 )
 
@@ -62,13 +65,18 @@ def flatten(value: object, prefix: str = "") -> dict[str, float]:
     return figures
 
 
-def run_external(benchmark: ExternalBenchmark, output: Path) -> Measurement:
+def run_external(benchmark: ExternalBenchmark, output_dir: Path) -> Measurement:
+    """Run one registered benchmark with `output_dir` as its folder; its JSON becomes the figures."""
     parameters: dict[str, str | int | float | bool | None] = {"command": " ".join(benchmark.command)}
     executable = shutil.which(benchmark.command[0])
     if executable is None:
         return _not_run(benchmark, parameters, "skipped", f"{benchmark.command[0]} is not installed")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    command = [executable, *(str(output) if part == OUTPUT else part for part in benchmark.command[1:])]
+    output_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        executable,
+        *(str(output_dir) if part == OUTPUT_DIR else part for part in benchmark.command[1:]),
+    ]
+    result = output_dir / benchmark.result_file
     started = time.perf_counter()
     try:
         completed = subprocess.run(
@@ -77,14 +85,16 @@ def run_external(benchmark: ExternalBenchmark, output: Path) -> Measurement:
     except subprocess.TimeoutExpired:
         return _not_run(benchmark, parameters, "failed", f"ran past its limit of {benchmark.timeout_s:.0f} s")
     parameters["wall_s"] = round(time.perf_counter() - started, 3)
-    if completed.returncode != 0 or not output.is_file():
+    if completed.returncode != 0 or not result.is_file():
         why = (completed.stderr or completed.stdout).strip().splitlines()
         reason = f"exit {completed.returncode}: {why[-1] if why else 'no output'}"
+        if completed.returncode == 0:
+            reason = f"exit 0 but no {benchmark.result_file} in {output_dir}"
         return _not_run(benchmark, parameters, "failed", reason[:300])
     try:
-        figures = flatten(json.loads(output.read_text(encoding="utf-8")))
+        figures = flatten(json.loads(result.read_text(encoding="utf-8")))
     except json.JSONDecodeError as error:
-        return _not_run(benchmark, parameters, "failed", f"{output.name} is not JSON: {error}")
+        return _not_run(benchmark, parameters, "failed", f"{result.name} is not JSON: {error}")
     return Measurement(mode="external", name=benchmark.name, parameters=parameters, figures=figures)
 
 
@@ -108,4 +118,4 @@ def run_registered(
 ) -> Iterator[Measurement]:
     for benchmark in registry:
         if not names or benchmark.name in names:
-            yield run_external(benchmark, out_dir / f"{benchmark.name}.json")
+            yield run_external(benchmark, out_dir / benchmark.name)
