@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from voxrank.serving import __version__
+from voxrank.serving.recommend.index_cli import index_app
 from voxrank.serving.settings import ServingSettings
 
 app = typer.Typer(help="Serve voxrank models with ONNX Runtime.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
+app.add_typer(index_app, name="index")
 
 RepositoryOption = Annotated[
     Path | None,

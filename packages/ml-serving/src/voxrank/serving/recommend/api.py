@@ -1,0 +1,222 @@
+"""POST /v1/embeddings/users, /v1/embeddings/items and /v1/recommendations on the exported towers.
+
+The towers are the repository models `two-tower-user` and `two-tower-item` (names configurable), served
+and hot-reloaded by the model manager like any other model. Recommendations embed the user with the user
+tower and search the vector store built by `voxrank-serve index build`; a store built by another model
+version than the serving user tower is refused (409) rather than silently mixing embedding spaces.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import onnxruntime as ort
+from fastapi import APIRouter, Request
+
+from voxrank.serving.api.admission import Admission, OverloadedError, RequestTimeoutError
+from voxrank.serving.api.errors import ApiError, responses
+from voxrank.serving.models.manager import ModelManager, ModelUnavailableError
+from voxrank.serving.recommend.interactions import group_by_user, read_interactions
+from voxrank.serving.recommend.items import Interaction, ItemRecord, UserHistory
+from voxrank.serving.recommend.schemas import (
+    EmbeddingResponse,
+    ItemEmbeddingRequest,
+    RecommendationRequest,
+    RecommendationResponse,
+    ScoredItem,
+    UserEmbeddingRequest,
+    UserQuery,
+)
+from voxrank.serving.recommend.settings import RecommendSettings
+from voxrank.serving.recommend.store import ModelVersionMismatchError, VectorStore, VectorStoreError
+from voxrank.serving.recommend.store_url import open_store
+from voxrank.serving.recommend.towers import ITEM_TASK, USER_TASK, Tower, TowerMismatchError
+from voxrank.serving.settings import ServingSettings
+
+router = APIRouter(prefix="/v1", tags=["recommendations"])
+T = TypeVar("T")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class RecommendState:
+    """The vector store and stored histories, opened on first use and reopened when their files change."""
+
+    def __init__(self, settings: RecommendSettings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._store: VectorStore | None = None
+        self._store_stamp: float | None = None
+        self._histories: dict[str, UserHistory] | None = None
+
+    def _file_stamp(self) -> float | None:
+        url = self.settings.store
+        if url.startswith(("exact:", "hnsw:")):
+            path = Path(url.split(":", 1)[1])
+            return path.stat().st_mtime if path.exists() else None
+        return None
+
+    def store(self) -> VectorStore:
+        with self._lock:
+            stamp = self._file_stamp()
+            if self._store is None or stamp != self._store_stamp:
+                self._store, self._store_stamp = open_store(self.settings.store), stamp
+            return self._store
+
+    def history(self, user_id: str) -> UserHistory:
+        with self._lock:
+            if self._histories is None:
+                if self.settings.histories is None:
+                    raise ApiError(
+                        422, "this server has no stored histories: send the user's history instead"
+                    )
+                self._histories = group_by_user(read_interactions(self.settings.histories))
+            histories = self._histories
+        if user_id not in histories:
+            raise ApiError(404, f"no stored history for user {user_id!r}")
+        return histories[user_id]
+
+
+def _state(request: Request) -> RecommendState:
+    state: RecommendState | None = getattr(request.app.state, "recommend", None)
+    if state is None:
+        state = RecommendState(RecommendSettings())
+        request.app.state.recommend = state
+    return state
+
+
+def _history(query: UserQuery, state: RecommendState) -> UserHistory:
+    if query.user_id is not None:
+        return state.history(query.user_id)
+    events = query.history or []
+    if len(events) > state.settings.max_history:
+        raise ApiError(422, f"history has {len(events)} items; the limit is {state.settings.max_history}")
+    return UserHistory(
+        "request", [Interaction("request", event.item_id, _EPOCH, event.weight) for event in events]
+    )
+
+
+def _check_model(manager: ModelManager, name: str, retry_after_s: int) -> None:
+    try:
+        slot = manager.slot(name)
+    except ModelUnavailableError as error:
+        raise ApiError(404, str(error)) from error
+    if slot.current is None:
+        raise ApiError(
+            503,
+            f"model {name!r} has no version loaded yet ({slot.state})",
+            {"Retry-After": str(retry_after_s)},
+        )
+
+
+async def _run_tower(request: Request, name: str, task: str, work: Callable[[Tower], T]) -> tuple[T, str]:
+    """Run `work` with the serving version of a tower inside the server's admission control."""
+    settings: ServingSettings = request.app.state.settings
+    manager: ModelManager = request.app.state.manager
+    admission: Admission = request.app.state.admission
+    _check_model(manager, name, settings.retry_after_s)
+
+    def job(run_options: ort.RunOptions) -> tuple[T, str]:
+        with manager.lease(name) as model:
+
+            def runner(feeds: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+                return model.runner(feeds, run_options)
+
+            return work(Tower.from_manifest(runner, model.manifest, task)), model.version
+
+    retry = {"Retry-After": str(settings.retry_after_s)}
+    try:
+        return await admission.run(job, settings.request_timeout_s)
+    except OverloadedError as error:
+        raise ApiError(
+            503, f"server is at capacity ({admission.capacity} requests); retry later", retry
+        ) from error
+    except RequestTimeoutError as error:
+        raise ApiError(
+            504, f"request took longer than {settings.request_timeout_s:g} s and was cancelled"
+        ) from error
+    except ModelUnavailableError as error:
+        raise ApiError(503, str(error), retry) from error
+    except TowerMismatchError as error:
+        raise ApiError(422, str(error)) from error
+
+
+def _batch_limit(count: int, state: RecommendState, what: str) -> None:
+    if count > state.settings.max_batch:
+        raise ApiError(422, f"{count} {what} in one request; the limit is {state.settings.max_batch}")
+
+
+def _embeddings(name: str, version: str, vectors: np.ndarray) -> EmbeddingResponse:
+    return EmbeddingResponse(
+        model=name, version=version, dimension=int(vectors.shape[1]), embeddings=vectors.tolist()
+    )
+
+
+@router.post(
+    "/embeddings/users",
+    summary="Embed users (by stored history or an explicit one) with the user tower.",
+    response_model=EmbeddingResponse,
+    responses=responses(401, 404, 422, 503, 504),
+)
+async def embed_users(request: Request, body: UserEmbeddingRequest) -> EmbeddingResponse:
+    state = _state(request)
+    _batch_limit(len(body.users), state, "users")
+    histories = [_history(query, state) for query in body.users]
+    name = state.settings.user_model
+    vectors, version = await _run_tower(request, name, USER_TASK, lambda tower: tower.embed_users(histories))
+    return _embeddings(name, version, vectors)
+
+
+@router.post(
+    "/embeddings/items",
+    summary="Embed catalog items from their features with the item tower.",
+    response_model=EmbeddingResponse,
+    responses=responses(401, 404, 422, 503, 504),
+)
+async def embed_items(request: Request, body: ItemEmbeddingRequest) -> EmbeddingResponse:
+    state = _state(request)
+    _batch_limit(len(body.items), state, "items")
+    records = [ItemRecord.from_dict(item.model_dump()) for item in body.items]
+    name = state.settings.item_model
+    vectors, version = await _run_tower(request, name, ITEM_TASK, lambda tower: tower.embed_items(records))
+    return _embeddings(name, version, vectors)
+
+
+@router.post(
+    "/recommendations",
+    summary="Top-k unseen items for a user (by id or explicit history), at most 1000.",
+    response_model=RecommendationResponse,
+    responses={
+        **responses(401, 404, 422, 503, 504),
+        409: {"description": "Index and user tower versions differ."},
+    },
+)
+async def recommend(request: Request, body: RecommendationRequest) -> RecommendationResponse:
+    state = _state(request)
+    history = _history(body, state)
+    try:
+        store = state.store()
+    except VectorStoreError as error:
+        raise ApiError(503, f"the item index is not available: {error}", {"Retry-After": "30"}) from error
+    excluded = set(body.exclude) | (set(history.item_ids) if body.exclude_seen else set())
+
+    def search(tower: Tower) -> list[ScoredItem]:
+        neighbours = store.search(tower.embed_users([history]), body.k, tower.version, exclude=[excluded])[0]
+        return [
+            ScoredItem(item_id=i, score=s)
+            for i, s in zip(neighbours.item_ids, neighbours.scores, strict=True)
+        ]
+
+    try:
+        items, version = await _run_tower(request, state.settings.user_model, USER_TASK, search)
+    except ModelVersionMismatchError as error:
+        raise ApiError(409, f"{error}; rebuild the index with voxrank-serve index build") from error
+    except VectorStoreError as error:
+        raise ApiError(503, f"the item index is not available: {error}", {"Retry-After": "30"}) from error
+    return RecommendationResponse(
+        model=state.settings.user_model, version=version, store=store.kind, items=items
+    )
