@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -40,9 +41,9 @@ REGISTERED: tuple[ExternalBenchmark, ...] = (
     ),
     ExternalBenchmark(
         "retrieval",
-        ("voxrank-serve", "index", "bench", "--out", OUTPUT_DIR),
+        ("python", "-m", "voxrank.serving.recommend.benchmark", "--output", OUTPUT_DIR),
         "two-tower retrieval per vector store: P50/P99 latency and recall at 200k items",
-        "retrieval_bench.json",
+        "retrieval.json",
     ),
 )
 
@@ -68,7 +69,8 @@ def flatten(value: object, prefix: str = "") -> dict[str, float]:
 def run_external(benchmark: ExternalBenchmark, output_dir: Path) -> Measurement:
     """Run one registered benchmark with `output_dir` as its folder; its JSON becomes the figures."""
     parameters: dict[str, str | int | float | bool | None] = {"command": " ".join(benchmark.command)}
-    executable = shutil.which(benchmark.command[0])
+    # "python" is this interpreter, so a module runs in the installation that runs the benchmarks.
+    executable = sys.executable if benchmark.command[0] == "python" else shutil.which(benchmark.command[0])
     if executable is None:
         return _not_run(benchmark, parameters, "skipped", f"{benchmark.command[0]} is not installed")
     output_dir.mkdir(parents=True, exist_ok=True)
