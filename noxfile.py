@@ -140,7 +140,9 @@ def _bench_publish(session: nox.Session, run_dir: Path, suite: str) -> None:
 def bench(session: nox.Session) -> None:
     """CPU benchmark suite (model, PyTorch reference, pipeline, HTTP, registered); refreshes docs/results."""
     install_package(session, "ml-training")
-    session.install("-e", f"{PACKAGES['ml-serving'].path}[bench]", "-e", f"{PACKAGES['data-sync'].path}")
+    # The registered retrieval benchmark compares every vector store: faiss, pgvector and a pgserver.
+    serving = f"{PACKAGES['ml-serving'].path}[bench,faiss,pgvector]"
+    session.install("-e", serving, "-e", f"{PACKAGES['data-sync'].path}", "pgserver==0.1.4")
     repository = _bench_models(session)
     run_dir = _bench_run_dir("cpu")
     one_window = ("-r", repository, "--input-s", "5", "--threads", "1")
