@@ -54,7 +54,7 @@ class ServingSettings(BaseSettings):
 
     # Hot reload.
     reload: Literal["watch", "poll", "off"] = Field(
-        default="watch", description="How new versions are noticed."
+        default="watch", description="How new versions are noticed: watch (file events), poll, off."
     )
     poll_interval_s: float = Field(default=2.0, gt=0, description="Polling period when reload=poll.")
     reload_debounce_ms: int = Field(
@@ -88,7 +88,7 @@ class ServingSettings(BaseSettings):
 
     # Process.
     host: str = Field(default="127.0.0.1", description="Interface to bind.")
-    port: int = Field(default=8000, ge=0, le=65535, description="Port to bind (0 picks a free one).")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port to bind.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
     log_json: bool = Field(default=True, description="Structured JSON logs (one object per line).")
 
