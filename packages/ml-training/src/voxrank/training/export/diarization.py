@@ -53,6 +53,7 @@ class DiarizationExportConfig(ExportConfig):
     inputs = (TensorAxes("waveform", {0: "batch", 1: "samples"}),)
     outputs = (TensorAxes("activity", {0: "batch", 1: "frames"}), TensorAxes("embeddings", {0: "batch"}))
     oracle_num_speakers: ClassVar[bool] = True
+    float_modules = ("frontend", "input")
 
     def __init__(self, checkpoint_path: Path, data_dir: Path | None = None) -> None:
         super().__init__(checkpoint_path, data_dir or default_data_dir())

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 import numpy as np
 import onnx
@@ -27,9 +27,21 @@ from voxrank.serving.repository import (
 )
 from voxrank.serving.runtime import ProviderChain, SessionConfig, SessionRunner
 from voxrank.training.export.calibration import load_calibration
-from voxrank.training.export.config import GOLDEN_TOLERANCE, ExportConfig, Feeds, Runner, export_config_class
+from voxrank.training.export.config import (
+    DEFAULT_OPSET,
+    GOLDEN_TOLERANCE,
+    ExportConfig,
+    Feeds,
+    Runner,
+    export_config_class,
+)
 from voxrank.training.export.errors import ExportValidationError, UnsupportedPrecisionError
-from voxrank.training.export.onnx_export import DEFAULT_OPSET, export_to_onnx, optimize_offline, torch_runner
+from voxrank.training.export.onnx_export import (
+    export_to_onnx,
+    nodes_of_modules,
+    optimize_offline,
+    torch_runner,
+)
 from voxrank.training.export.precision import PRECISIONS, to_fp16, to_int8
 from voxrank.training.export.validation import ValidationReport, validate
 
@@ -67,6 +79,7 @@ class Exporter:
         self.metric = config.task_metric()
         self._reference_metrics: dict[str, float] | None = None
         self._fp32: bytes | None = None
+        self._float_nodes: list[str] = []
 
     def reference_metrics(self) -> dict[str, float] | None:
         if self.metric is not None and self._reference_metrics is None:
@@ -106,7 +119,9 @@ class Exporter:
             model_path = to_fp16(model_path, work / "model.fp16.onnx", self.config.fp32_ops)
         elif precision == "int8":
             self.step(f"quantising to int8 ({self.config.quantization})")
-            model_path = to_int8(model_path, work / "model.int8.onnx", self.config, calibration)
+            model_path = to_int8(
+                model_path, work / "model.int8.onnx", self.config, calibration, self._float_nodes
+            )
         self.step("validating against torch")
         return model_path, self._validate(model_path, precision)
 
@@ -115,6 +130,7 @@ class Exporter:
         if self._fp32 is None:
             self.step("exporting to ONNX (dynamo exporter)")
             exported = export_to_onnx(self.config.module, self.config, work / "exported.onnx", self.opset)
+            self._float_nodes = nodes_of_modules(exported, self.config.float_modules)
             self.step("optimising the graph (ONNX Runtime, offline)")
             self._fp32 = optimize_offline(exported, work / "optimized.onnx").read_bytes()
         return self._fp32
@@ -190,7 +206,7 @@ def check_precision(precision: str) -> Precision:
         raise UnsupportedPrecisionError(
             f"precision '{precision}' is not supported; choose one of {', '.join(PRECISIONS)}"
         )
-    return cast(Precision, precision)
+    return precision
 
 
 def serving_runner(model_path: Path) -> SessionRunner:

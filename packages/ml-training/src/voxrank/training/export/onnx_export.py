@@ -8,6 +8,7 @@ for convolutional and transformer models alike.
 
 from __future__ import annotations
 
+import ast
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -85,3 +86,22 @@ def torch_runner(module: nn.Module, config: ExportConfig) -> Runner:
         return {spec.name: tensor.numpy() for spec, tensor in zip(config.outputs, outputs, strict=True)}
 
     return run
+
+
+def nodes_of_modules(model_path: Path, modules: tuple[str, ...]) -> list[str]:
+    """Names of the graph nodes the dynamo exporter traced inside the top-level submodules `modules`."""
+    if not modules:
+        return []
+    graph = onnx.load(model_path, load_external_data=False).graph
+    return [node.name for node in graph.node if _top_module(node) in modules]
+
+
+def _top_module(node: onnx.NodeProto) -> str | None:
+    # The exporter records the module path of every node, e.g. "['', 'frontend', 'frontend.conv', 'conv1d']".
+    scopes = next(
+        (prop.value for prop in node.metadata_props if prop.key == "pkg.torch.onnx.name_scopes"), None
+    )
+    if scopes is None:
+        return None
+    parts = ast.literal_eval(scopes)
+    return parts[1] if len(parts) > 2 else None

@@ -17,9 +17,10 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
 from onnxruntime.transformers.onnx_model import OnnxModel
 
+from voxrank.serving.repository import Precision
 from voxrank.training.export.config import ExportConfig, Feeds
 
-PRECISIONS = ("fp32", "fp16", "int8")
+PRECISIONS: tuple[Precision, ...] = ("fp32", "fp16", "int8")
 
 
 def to_fp16(source: Path, target: Path, fp32_ops: tuple[str, ...]) -> Path:
@@ -39,8 +40,15 @@ def to_fp16(source: Path, target: Path, fp32_ops: tuple[str, ...]) -> Path:
     return target
 
 
-def to_int8(source: Path, target: Path, config: ExportConfig, calibration: list[Feeds] | None) -> Path:
-    """Static per-channel QDQ with `calibration` for convolutional models, dynamic otherwise."""
+def to_int8(
+    source: Path,
+    target: Path,
+    config: ExportConfig,
+    calibration: list[Feeds] | None,
+    float_nodes: list[str],
+) -> Path:
+    """Static per-channel QDQ with `calibration` for convolutional models, dynamic otherwise;
+    `float_nodes` stay in float."""
     prepared = target.with_name(f"{target.stem}.prepared.onnx")
     # ONNX shape inference first, as onnxruntime.quantization recommends (the graph is already optimised;
     # ORT's symbolic shape inference cannot follow the dynamic Expand of L2 normalisation).
@@ -54,6 +62,7 @@ def to_int8(source: Path, target: Path, config: ExportConfig, calibration: list[
             per_channel=True,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
+            nodes_to_exclude=float_nodes,
             extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
         )
     else:
@@ -63,6 +72,7 @@ def to_int8(source: Path, target: Path, config: ExportConfig, calibration: list[
             op_types_to_quantize=["MatMul", "Gemm", "LSTM", "GRU", "Attention"],
             per_channel=True,
             weight_type=QuantType.QInt8,
+            nodes_to_exclude=float_nodes,
         )
     prepared.unlink()
     onnx.checker.check_model(str(target), full_check=True)

@@ -1,0 +1,130 @@
+"""`nox -s export`: export the current best diarization checkpoints in fp32, fp16 and int8 into the local
+model repository and print their figures (parity, DER, size, ONNX Runtime CPU latency) from one run.
+
+Checkpoints: `--checkpoint FAMILY=PATH`, else `runs/diarization/acceptance-<family>/best.pt` (the
+documented acceptance training of issue #4), else, for fastcnn only, a small training run of the
+quickstart config (synthetic eSpeak NG speakers, a few minutes on two cores):
+`voxrank-train diarization --config packages/ml-training/configs/diarization/quickstart.toml`.
+
+Versions follow docs/MODEL_VERSIONING.md: a checkpoint already published under a name is not published
+again (the run is reproducible: re-running changes nothing); a new checkpoint is a new minor version;
+the first export is 1.0.0.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from packaging.version import Version
+from rich.console import Console
+
+from voxrank.serving.repository import Manifest, ModelRepository, RepositoryError
+from voxrank.training.export.config import export_config_class
+from voxrank.training.export.errors import ExportError
+from voxrank.training.export.exporter import Exporter
+from voxrank.training.export.precision import PRECISIONS
+from voxrank.training.export.report import manifest_table
+
+RUNS = Path("runs/diarization")
+QUICKSTART_CONFIG = Path("packages/ml-training/configs/diarization/quickstart.toml")
+QUICKSTART_CHECKPOINT = RUNS / "quickstart" / "best.pt"
+FAMILIES = ("fastcnn", "transformer")
+
+console = Console(stderr=True)
+
+
+def find_checkpoint(family: str, given: dict[str, Path]) -> Path | None:
+    """The checkpoint to export for `family`, training the quickstart fastcnn when there is none."""
+    if family in given:
+        return given[family]
+    acceptance = RUNS / f"acceptance-{family}" / "best.pt"
+    if acceptance.is_file():
+        return acceptance
+    if family != "fastcnn":
+        return None
+    if not QUICKSTART_CHECKPOINT.is_file():
+        console.print(f"no fastcnn checkpoint: training {QUICKSTART_CONFIG} (small, synthetic speakers)")
+        command = [
+            sys.executable,
+            "-m",
+            "voxrank.training.cli",
+            "diarization",
+            "--config",
+            str(QUICKSTART_CONFIG),
+        ]
+        subprocess.run(command, check=True)
+    return QUICKSTART_CHECKPOINT
+
+
+def next_version(repository: ModelRepository, name: str, checkpoint_sha256: str) -> str | None:
+    """None when this checkpoint is already the latest under `name`; else the version to publish."""
+    published = repository.versions(name)
+    if not published:
+        return "1.0.0"
+    latest = repository.resolve(name, str(published[-1])).manifest
+    if latest.provenance.checkpoint_sha256 == checkpoint_sha256:
+        return None
+    top: Version = published[-1]
+    return f"{top.major}.{top.minor + 1}.0"
+
+
+def release_family(
+    family: str, checkpoint: Path, repository: ModelRepository, data: Path | None
+) -> list[Manifest]:
+    """Export `checkpoint` in every precision not yet published; the manifests of all three."""
+    config = export_config_class(family)(checkpoint, data)
+    with console.status(f"{family}: loading") as status:
+        exporter = Exporter(config, step=lambda text: status.update(f"{family}: {text}"))
+        manifests = []
+        for precision in PRECISIONS:
+            name = config.name_for(precision)
+            version = next_version(repository, name, config.checkpoint.sha256)
+            if version is None:
+                console.print(f"{name}: {checkpoint} is already published, nothing to do")
+                manifests.append(repository.resolve(name).manifest)
+                continue
+            published = exporter.export(precision, version, repository)
+            console.print(f"published {name} {version}")
+            manifests.append(published.manifest)
+    return manifests
+
+
+def main(
+    repository: Annotated[Path, typer.Option(help="Model repository folder.")] = Path("model-repository"),
+    models: Annotated[list[str], typer.Option("--model", help="Families to export.")] = list(FAMILIES),  # noqa: B006
+    checkpoint: Annotated[list[str], typer.Option(help="FAMILY=PATH: export this checkpoint instead.")] = [],  # noqa: B006
+    data: Annotated[Path | None, typer.Option(help="Corpus for the DER gate and calibration.")] = None,
+) -> None:
+    """Export the best diarization checkpoints in fp32, fp16 and int8 and print their figures."""
+    given = dict(parse_family_path(item) for item in checkpoint)
+    target = ModelRepository(repository)
+    manifests: list[Manifest] = []
+    try:
+        for family in models:
+            path = find_checkpoint(family, given)
+            if path is None:
+                console.print(
+                    f"{family}: no checkpoint; train one with voxrank-train diarization --config "
+                    f"packages/ml-training/configs/diarization/acceptance-{family}.toml"
+                )
+                continue
+            manifests += release_family(family, path, target, data)
+    except (ExportError, RepositoryError, subprocess.CalledProcessError) as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(code=2) from None
+    Console(width=200).print(manifest_table(manifests))
+
+
+def parse_family_path(item: str) -> tuple[str, Path]:
+    family, separator, path = item.partition("=")
+    if not separator or not path:
+        raise typer.BadParameter(f"'{item}' is not FAMILY=PATH")
+    return family, Path(path)
+
+
+if __name__ == "__main__":
+    typer.run(main)
