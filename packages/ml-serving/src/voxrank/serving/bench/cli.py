@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 
 from voxrank.serving.bench import plots
-from voxrank.serving.bench.environment import capture_environment, usable_cpu_count
+from voxrank.serving.bench.cli_options import (
+    DEFAULT_BATCHES,
+    DEFAULT_INPUT_S,
+    Batches,
+    InputLengths,
+    Out,
+    Quick,
+    Threads,
+    collect,
+    settings,
+)
+from voxrank.serving.bench.environment import usable_cpu_count
 from voxrank.serving.bench.gpu import gpu_plan
-from voxrank.serving.bench.measure import MeasureSettings
 from voxrank.serving.bench.model import ModelTarget, run_model_mode, workloads
 from voxrank.serving.bench.providers import ProviderError, require_gpu
 from voxrank.serving.bench.report import MARKDOWN_FILE, RESULT_FILE, merge, read_mode_reports, to_markdown
-from voxrank.serving.bench.schema import BenchmarkReport, Measurement
+from voxrank.serving.bench.schema import BenchmarkReport
 from voxrank.serving.bench.targets import NoModelsError, from_files, from_repository
 
 DOCS_RESULTS = Path("docs/results")
@@ -36,8 +44,6 @@ Models = Annotated[
 Only = Annotated[
     list[str] | None, typer.Option("--only", help="Model names to keep (repeatable); default: all.")
 ]
-Out = Annotated[Path, typer.Option("--out", "-o", help="Result file (JSON) to write.")]
-Quick = Annotated[bool, typer.Option("--quick", help="Short windows: a smoke run, not figures to publish.")]
 RunDir = Annotated[Path, typer.Argument(help="A run folder holding one result file (JSON) per mode.")]
 
 
@@ -57,23 +63,6 @@ def _targets(repository: Path | None, models: list[str] | None, only: list[str] 
         raise _fail(str(error)) from error
 
 
-def _settings(quick: bool) -> MeasureSettings:
-    return MeasureSettings.quick() if quick else MeasureSettings()
-
-
-def _collect(measurements: Iterable[Measurement], total: int, out: Path, suite: str) -> BenchmarkReport:
-    collected = []
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("measuring", total=total)
-        for measurement in measurements:
-            collected.append(measurement)
-            progress.advance(task)
-    report = BenchmarkReport(suite=suite, environment=capture_environment(), measurements=collected)
-    report.write(out)
-    console.print(f"{len(collected)} measurements -> {out}")
-    return report
-
-
 @app.command()
 def model(
     *,
@@ -82,20 +71,18 @@ def model(
     models: Models = None,
     only: Only = None,
     provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda or tensorrt (repeatable).")] = None,
-    batch: Annotated[
-        list[int] | None, typer.Option(help="Batch sizes (repeatable); default 1 and 8.")
-    ] = None,
-    input_s: Annotated[
-        list[float] | None, typer.Option(help="Input seconds (repeatable); default 5.")
-    ] = None,
-    threads: Annotated[int, typer.Option(help="ONNX Runtime intra-op threads.")] = 1,
+    batch: Batches = None,
+    input_s: InputLengths = None,
+    threads: Threads = 1,
     io_binding: Annotated[bool, typer.Option(help="Bind inputs and outputs to the device.")] = False,
     quick: Quick = False,
 ) -> None:
     """In-process ONNX Runtime latency per model x precision x provider x batch x input length."""
     targets = _targets(repository, models, only)
-    plan = workloads(provider or ["cpu"], batch or [1, 8], input_s or [5.0], threads, io_binding)
-    _collect(run_model_mode(targets, plan, _settings(quick)), len(targets) * len(plan), out, "model")
+    plan = workloads(
+        provider or ["cpu"], batch or DEFAULT_BATCHES, input_s or DEFAULT_INPUT_S, threads, io_binding
+    )
+    collect(run_model_mode(targets, plan, settings(quick)), len(targets) * len(plan), out, "model", console)
 
 
 @app.command()
@@ -117,9 +104,9 @@ def gpu(
     targets = _targets(repository, models, only)
     plans = {target: gpu_plan(providers, target, input_s, threads=1) for target in targets}
     measurements = (
-        m for target, plan in plans.items() for m in run_model_mode([target], plan, _settings(quick))
+        m for target, plan in plans.items() for m in run_model_mode([target], plan, settings(quick))
     )
-    _collect(measurements, sum(len(plan) for plan in plans.values()), out, "gpu")
+    collect(measurements, sum(len(plan) for plan in plans.values()), out, "gpu", console)
 
 
 @app.command()
@@ -144,11 +131,11 @@ def pipeline(
     if not targets:
         raise _fail(f"no model has precision {precision}")
     lengths = minutes or [10.0, 60.0]
-    _collect(run_pipeline_mode(targets, lengths, cores), len(targets) * len(lengths), out, "pipeline")
+    collect(run_pipeline_mode(targets, lengths, cores), len(targets) * len(lengths), out, "pipeline", console)
 
 
 def _server_settings(pairs: list[str]) -> dict[str, str]:
-    settings = {
+    chosen = {
         "reload": "off",
         "log_level": "warning",
         "intra_op_threads": "1",
@@ -159,8 +146,8 @@ def _server_settings(pairs: list[str]) -> dict[str, str]:
         key, separator, value = pair.partition("=")
         if not separator:
             raise _fail(f"server setting {pair!r} is not KEY=VALUE")
-        settings[key.lower()] = value
-    return settings
+        chosen[key.lower()] = value
+    return chosen
 
 
 @app.command()
@@ -200,7 +187,7 @@ def http(
         raise _fail("give exactly one of --url (a running server) or --repository (start one)")
     levels = concurrency or [1, 2, 4, 8, 16, 32, 64]
     limits = LoadLimits(window_s=window_s, max_requests=max_requests)
-    settings = _server_settings(server_setting or []) if repository else {}
+    server_settings = _server_settings(server_setting or []) if repository else {}
 
     def measure_at(base: str) -> None:
         plan = run_http_mode(
@@ -208,18 +195,20 @@ def http(
         )
         tagged = (
             m.model_copy(
-                update={"parameters": {**m.parameters, **{f"server_{k}": v for k, v in settings.items()}}}
+                update={
+                    "parameters": {**m.parameters, **{f"server_{k}": v for k, v in server_settings.items()}}
+                }
             )
             for m in plan
         )
-        _collect(tagged, len(levels) + 3, out, "http")
+        collect(tagged, len(levels) + 3, out, "http", console)
 
     try:
         if repository is None:
             assert url is not None
             measure_at(url)
         else:
-            with running_server(repository, settings, out.with_suffix(".server.log")) as started:
+            with running_server(repository, server_settings, out.with_suffix(".server.log")) as started:
                 measure_at(started)
     except (NotLoopbackError, ServerStartError) as error:
         raise _fail(str(error)) from error
@@ -231,7 +220,7 @@ def external(*, out: Out, only: Only = None) -> None:
     from voxrank.serving.bench.external import REGISTERED, run_registered
 
     chosen = [b for b in REGISTERED if not only or b.name in only]
-    _collect(run_registered(out.parent / "external", only), len(chosen), out, "external")
+    collect(run_registered(out.parent / "external", only), len(chosen), out, "external", console)
 
 
 @app.command()

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxrank.serving.bench.schema import Measurement
+from voxrank.serving.bench.schema import Measurement, ParameterValue
 
 OUTPUT_DIR = "{output_dir}"
 
@@ -68,7 +68,7 @@ def flatten(value: object, prefix: str = "") -> dict[str, float]:
 
 def run_external(benchmark: ExternalBenchmark, output_dir: Path) -> Measurement:
     """Run one registered benchmark with `output_dir` as its folder; its JSON becomes the figures."""
-    parameters: dict[str, str | int | float | bool | None] = {"command": " ".join(benchmark.command)}
+    parameters: dict[str, ParameterValue] = {"command": " ".join(benchmark.command)}
     # "python" is this interpreter, so a module runs in the installation that runs the benchmarks.
     executable = sys.executable if benchmark.command[0] == "python" else shutil.which(benchmark.command[0])
     if executable is None:
@@ -102,7 +102,7 @@ def run_external(benchmark: ExternalBenchmark, output_dir: Path) -> Measurement:
 
 def _not_run(
     benchmark: ExternalBenchmark,
-    parameters: dict[str, str | int | float | bool | None],
+    parameters: dict[str, ParameterValue],
     status: str,
     reason: str,
 ) -> Measurement:

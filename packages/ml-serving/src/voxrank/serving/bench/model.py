@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from voxrank.serving.audio import SAMPLE_RATE
-from voxrank.serving.bench.measure import MeasureSettings, measure
+from voxrank.serving.bench.measure import MeasureSettings, Result, measure
 from voxrank.serving.bench.providers import ProviderError, create_runner
-from voxrank.serving.bench.schema import Measurement
+from voxrank.serving.bench.schema import Measurement, Mode, ParameterValue
 from voxrank.serving.runtime.session import SessionRunner
 
 
@@ -37,9 +37,7 @@ class Workload:
     io_binding: bool = False
     fp16: bool = False
 
-    def parameters(
-        self, target: ModelTarget, engine: str = "onnxruntime"
-    ) -> dict[str, str | int | float | bool | None]:
+    def parameters(self, target: ModelTarget, engine: str = "onnxruntime") -> dict[str, ParameterValue]:
         return {
             "engine": engine,
             "precision": target.precision,
@@ -115,9 +113,16 @@ def measure_target(target: ModelTarget, workload: Workload, settings: MeasureSet
             mode="model", name=target.name, parameters=parameters, status="skipped", reason=str(error)
         )
     result = measure(lambda: session(feeds), settings, items_per_call=workload.batch)
+    return window_measurement("model", target.name, parameters, result, workload)
+
+
+def window_measurement(
+    mode: Mode, name: str, parameters: dict[str, ParameterValue], result: Result, workload: Workload
+) -> Measurement:
+    """A timed waveform workload: latency per call, windows and audio seconds processed per second."""
     return Measurement(
-        mode="model",
-        name=target.name,
+        mode=mode,
+        name=name,
         parameters=parameters,
         latency=result.latency,
         throughput_per_s=result.throughput_per_s,

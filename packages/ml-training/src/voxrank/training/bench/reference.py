@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from voxrank.serving.bench.measure import MeasureSettings, measure
-from voxrank.serving.bench.model import Workload, waveform_batch
+from voxrank.serving.bench.model import Workload, waveform_batch, window_measurement
 from voxrank.serving.bench.report import REFERENCE_NETWORK
-from voxrank.serving.bench.schema import Measurement
+from voxrank.serving.bench.schema import Measurement, ParameterValue
 from voxrank.training.bench.reference_network import PyannoteArchitectureSegmentation
 
 ENGINES = ("torch-eager", "torch-compile")
@@ -34,7 +34,7 @@ def reference_target(seed: int = 0) -> TorchTarget:
     return TorchTarget(REFERENCE_NETWORK, PyannoteArchitectureSegmentation().eval())
 
 
-def _parameters(engine: str, workload: Workload) -> dict[str, str | int | float | bool | None]:
+def _parameters(engine: str, workload: Workload) -> dict[str, ParameterValue]:
     return {
         "engine": engine,
         "precision": "fp32",
@@ -68,16 +68,7 @@ def measure_torch(
         return Measurement(
             mode="reference", name=target.name, parameters=parameters, status="skipped", reason=reason[:300]
         )
-    return Measurement(
-        mode="reference",
-        name=target.name,
-        parameters=parameters,
-        latency=result.latency,
-        throughput_per_s=result.throughput_per_s,
-        throughput_unit="windows",
-        stability=result.stability,
-        figures={"audio_s_per_s": result.throughput_per_s * workload.input_s},
-    )
+    return window_measurement("reference", target.name, parameters, result, workload)
 
 
 def run_reference_mode(
