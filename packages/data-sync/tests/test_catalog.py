@@ -7,7 +7,7 @@ from voxrank.datasync.catalog import CatalogItem, count_items, iter_items
 from voxrank.datasync.models import validate_items
 from voxrank.datasync.storage import schema
 from voxrank.datasync.storage.database import open_database
-from voxrank.datasync.storage.page_writer import PageLocation, PageWriter, utcnow
+from voxrank.datasync.storage.page_writer import FetchedPage, PageLocation, PageWriter, utcnow
 
 
 def _raw_item(number: int) -> dict:
@@ -56,7 +56,7 @@ def _store(database_url: str, raw_items: list[dict]) -> None:
             )
         ).inserted_primary_key[0]
     accepted, rejected = validate_items(raw_items)
-    PageWriter(engine).write(PageLocation(run_id, partition_id, 1), accepted, rejected)
+    PageWriter(engine).write([FetchedPage(PageLocation(run_id, partition_id, 1), accepted, rejected)])
     engine.dispose()
 
 

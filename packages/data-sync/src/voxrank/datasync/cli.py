@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import asdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +23,7 @@ app = typer.Typer(help="Sync the DMM Web Service API v3 catalog into a database.
 console = Console()
 errors = Console(stderr=True)
 
+BENCH_OUT = Path("bench-results/data-sync")
 DATABASE_OPTION = typer.Option(None, "--database-url", help="Overrides VOXRANK_DATABASE_URL.")
 
 
@@ -39,7 +43,7 @@ def main(
 
 
 def _fail(error: Exception) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {error}", highlight=False)
+    errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -67,7 +71,9 @@ def _print_summary(summary: SyncSummary) -> None:
         console.print("other workers still hold partitions of this run; it completes when they finish")
 
 
-def _sync(settings: SyncSettings, options: SyncOptions, quiet: bool) -> None:
+def _sync(
+    settings: SyncSettings, options: SyncOptions, quiet: bool, summary_json: Path | None = None
+) -> None:
     from voxrank.datasync.progress import RichProgress
     from voxrank.datasync.session import synchronize
 
@@ -80,6 +86,8 @@ def _sync(settings: SyncSettings, options: SyncOptions, quiet: bool) -> None:
     except SyncError as error:
         raise _fail(error) from None
     _print_summary(summary)
+    if summary_json is not None:
+        summary_json.write_text(json.dumps(asdict(summary), default=str, indent=2) + "\n")
 
 
 @app.command()
@@ -106,6 +114,9 @@ def run(
     ] = None,
     worker: str | None = typer.Option(None, help="Worker name recorded on claimed partitions."),
     quiet: bool = typer.Option(False, help="No progress bars."),
+    summary_json: Annotated[
+        Path | None, typer.Option(help="Also write the run's summary as JSON here.")
+    ] = None,
 ) -> None:
     """Sync the catalog: plan date partitions, fetch pages, commit each with its checkpoint.
 
@@ -121,7 +132,7 @@ def run(
         offset_cap=settings.offset_cap, lower_bound=since, upper_bound=until, incremental=incremental,
         overlap=timedelta(hours=overlap_hours), fresh=fresh, worker=worker or default_worker_name(),
     )  # fmt: skip
-    _sync(settings, options, quiet)
+    _sync(settings, options, quiet, summary_json)
 
 
 @app.command()
@@ -223,6 +234,29 @@ def fake_api(
     )
     console.print(f"fake DMM API: {items} items (seed {seed}) on http://{host}:{port}/affiliate/v3/ItemList")
     serve(config, host=host, port=port)
+
+
+@app.command()
+def bench(
+    *,
+    out: Annotated[Path, typer.Option(help="Folder for sync_bench.json and .md.")] = BENCH_OUT,
+    items: int = typer.Option(200_000),
+    latency_ms: float = typer.Option(20.0),
+    fault_rate: float = typer.Option(0.05),
+    concurrency: int = typer.Option(8),
+    offset_cap: int = typer.Option(50_000),
+    sequential: bool = typer.Option(True, help="Also time a sequential client (concurrency 1)."),
+) -> None:
+    """Benchmark a full sync of a fake catalog past the offset cap, concurrent against sequential."""
+    from voxrank.datasync.bench import BenchConfig, run_bench, to_markdown
+
+    config = BenchConfig(
+        items=items, latency_ms=latency_ms, fault_rate=fault_rate, concurrency=concurrency,
+        offset_cap=offset_cap, sequential=sequential,
+    )  # fmt: skip
+    result = run_bench(config, out)
+    console.print(to_markdown(result))
+    console.print(f"written to {out}")
 
 
 if __name__ == "__main__":

@@ -26,11 +26,14 @@ from voxrank.datasync.errors import SyncError
 from voxrank.datasync.models import validate_items
 from voxrank.datasync.planner import Scope, plan_windows
 from voxrank.datasync.runs import Partition, SyncRun
-from voxrank.datasync.storage.page_writer import PageLocation, PageWriter
+from voxrank.datasync.storage.page_writer import FetchedPage, PageLocation, PageWriter
 
 JST = timezone(timedelta(hours=9))
 DEFAULT_LOWER_BOUND = datetime(1990, 1, 1)
+MAX_PAGES_PER_COMMIT = 16
 T = TypeVar("T")
+PageJobs = asyncio.Queue[tuple[Partition, int] | None]
+FetchedPages = asyncio.Queue[FetchedPage | None]
 
 
 def now_jst() -> datetime:
@@ -96,6 +99,7 @@ class Synchronizer:
         self.options = options
         self.progress = progress
         self.writer = PageWriter(engine)
+        self._partitions: dict[int, Partition] = {}
         # One thread owns every database call: SQLite has one writer, and the event loop never blocks.
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxrank-db")
 
@@ -187,19 +191,26 @@ class Synchronizer:
     async def _fetch(self, run: SyncRun, summary: SyncSummary) -> None:
         if self.progress is not None:
             self.progress.planned(run, *(await self._db(runs.plan_progress, self.engine, run.id)))
-        queue: asyncio.Queue[tuple[Partition, int] | None] = asyncio.Queue(maxsize=self.options.concurrency)
+        concurrency = self.options.concurrency
+        jobs: PageJobs = asyncio.Queue(maxsize=concurrency)
+        fetched: FetchedPages = asyncio.Queue(maxsize=concurrency * 2)
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._produce(run, queue, summary))
-                for _ in range(self.options.concurrency):
-                    group.create_task(self._consume(run, queue, summary))
+                group.create_task(self._write_pages(fetched, summary))
+                group.create_task(self._fetch_pages(run, jobs, fetched, summary))
         except ExceptionGroup as errors:
-            first = errors.exceptions[0]
-            raise first from None
+            raise _first_leaf(errors) from None
 
-    async def _produce(
-        self, run: SyncRun, queue: asyncio.Queue[tuple[Partition, int] | None], summary: SyncSummary
+    async def _fetch_pages(
+        self, run: SyncRun, jobs: PageJobs, fetched: FetchedPages, summary: SyncSummary
     ) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._produce(run, jobs, summary))
+            for _ in range(self.options.concurrency):
+                group.create_task(self._consume(run, jobs, fetched))
+        await fetched.put(None)
+
+    async def _produce(self, run: SyncRun, jobs: PageJobs, summary: SyncSummary) -> None:
         options = self.options
         while True:
             partition = await self._db(
@@ -208,38 +219,62 @@ class Synchronizer:
             if partition is None:
                 break
             summary.partitions += 1
+            self._partitions[partition.id] = partition
             done = await self._db(runs.committed_offsets, self.engine, partition.id)
             if self.progress is not None:
                 self.progress.partition_started(partition, len(done))
-            missing = [
-                offset for offset in runs.page_offsets(partition.total_count, run.hits) if offset not in done
-            ]
+            offsets = runs.page_offsets(partition.total_count, run.hits)
+            missing = [offset for offset in offsets if offset not in done]
             if not missing:
                 await self._db(runs.mark_partition_done, self.engine, partition.id)
                 if self.progress is not None:
                     self.progress.partition_finished(partition)
             for offset in missing:
-                await queue.put((partition, offset))
+                await jobs.put((partition, offset))
         for _ in range(options.concurrency):
-            await queue.put(None)
+            await jobs.put(None)
 
-    async def _consume(
-        self, run: SyncRun, queue: asyncio.Queue[tuple[Partition, int] | None], summary: SyncSummary
-    ) -> None:
+    async def _consume(self, run: SyncRun, jobs: PageJobs, fetched: FetchedPages) -> None:
         scope = self.options.scope
-        while (job := await queue.get()) is not None:
+        while (job := await jobs.get()) is not None:
             partition, offset = job
             result = await self.client.item_list(
                 site=scope.site, service=scope.service, floor=scope.floor, hits=run.hits, offset=offset,
                 sort="date", gte_date=partition.gte, lte_date=partition.lte,
             )  # fmt: skip
             accepted, rejected = validate_items(result.items)
-            location = PageLocation(run.id, partition.id, offset)
-            outcome = await self._db(self.writer.write, location, accepted, rejected)
-            summary.pages_fetched += 1
+            await fetched.put(FetchedPage(PageLocation(run.id, partition.id, offset), accepted, rejected))
+
+    async def _write_pages(self, fetched: FetchedPages, summary: SyncSummary) -> None:
+        """The single writer: takes every page waiting in the queue and commits them together."""
+        finished = False
+        while not finished:
+            first = await fetched.get()
+            if first is None:
+                return
+            batch = [first]
+            while not fetched.empty() and len(batch) < MAX_PAGES_PER_COMMIT:
+                page = fetched.get_nowait()
+                if page is None:
+                    finished = True
+                    break
+                batch.append(page)
+            outcome = await self._db(self.writer.write, batch)
+            summary.pages_fetched += len(batch)
             summary.items_written += outcome.written
             summary.quarantined += outcome.quarantined
-            if self.progress is not None:
-                self.progress.page_committed(partition, outcome.written + outcome.quarantined)
-                if outcome.partition_done:
-                    self.progress.partition_finished(partition)
+            self._report(batch, outcome.finished_partitions)
+
+    def _report(self, batch: list[FetchedPage], finished_partitions: frozenset[int]) -> None:
+        if self.progress is None:
+            return
+        for page in batch:
+            partition = self._partitions[page.location.partition_id]
+            self.progress.page_committed(partition, len(page.accepted) + len(page.rejected))
+        for partition_id in finished_partitions:
+            self.progress.partition_finished(self._partitions[partition_id])
+
+
+def _first_leaf(errors: BaseExceptionGroup) -> BaseException:
+    first = errors.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first

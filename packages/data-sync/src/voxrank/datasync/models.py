@@ -44,7 +44,7 @@ OptionalFloat = Annotated[float | None, BeforeValidator(_empty_to_none)]
 class Lenient(BaseModel):
     """Numbers where strings are expected (and the reverse) are coerced; unknown keys are kept."""
 
-    model_config = ConfigDict(coerce_numbers_to_str=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(coerce_numbers_to_str=True, extra="ignore", populate_by_name=True)
 
 
 class Entity(Lenient):

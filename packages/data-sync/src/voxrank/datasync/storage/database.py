@@ -11,7 +11,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.pool import NullPool
 
 from voxrank.datasync.errors import DatabaseUnavailableError
 
@@ -51,7 +50,9 @@ def create_database_engine(database_url: str) -> Engine:
                 raise DatabaseUnavailableError(
                     f"cannot open {redact(database_url)}: folder {parent} does not exist"
                 )
-        engine = create_engine(url, poolclass=NullPool)
+        # A pooled connection stays open: closing the last SQLite connection checkpoints the WAL,
+        # which would cost a full checkpoint per page.
+        engine = create_engine(url)
         event.listen(engine, "connect", _enable_sqlite_wal)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=4, connect_args={"connect_timeout": 10})

@@ -1,4 +1,4 @@
-"""Write one fetched page and its checkpoint in a single transaction.
+"""Write fetched pages, each with its checkpoint, in single transactions.
 
 Upserts are keyed by content_id, so writing a page twice (a retried page, an item repeated across a
 page boundary, a resumed run) leaves the same database as writing it once.
@@ -31,10 +31,17 @@ class PageLocation:
 
 
 @dataclass(frozen=True)
-class PageOutcome:
+class FetchedPage:
+    location: PageLocation
+    accepted: list[tuple[Item, dict[str, Any]]]
+    rejected: list[RejectedItem]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
     written: int
     quarantined: int
-    partition_done: bool
+    finished_partitions: frozenset[int]
 
 
 class PageWriter:
@@ -44,22 +51,27 @@ class PageWriter:
         self.engine = engine
         self._known_entities: dict[tuple[str, str], Any] = {}
 
-    def write(
-        self,
-        location: PageLocation,
-        accepted: list[tuple[Item, dict[str, Any]]],
-        rejected: list[RejectedItem],
-    ) -> PageOutcome:
+    def write(self, pages: list[FetchedPage]) -> BatchOutcome:
+        """Write `pages` and their checkpoints in one transaction (a group commit: when pages arrive
+        faster than one commit takes, they share it; each page's rows and checkpoint stay atomic)."""
         now = utcnow()
-        rows = page_rows(accepted, location.run_id, now)
+        latest: dict[str, tuple[Item, dict[str, Any]]] = {}
+        for page in pages:
+            latest.update((item.content_id, (item, raw)) for item, raw in page.accepted)
+        rows = page_rows(list(latest.values()), pages[0].location.run_id, now)
         pending_cache: dict[tuple[str, str], Any] = {}
         with self.engine.begin() as connection:
             self._write_items(connection, rows, pending_cache)
-            _write_quarantine(connection, location, rejected, now)
-            done = _commit_checkpoint(connection, location, len(accepted) + len(rejected), now)
+            for page in pages:
+                _write_quarantine(connection, page.location, page.rejected, now)
+            finished = _commit_checkpoints(connection, pages, now)
         # Only after the commit: a rolled-back page must not leave names the database never got.
         self._known_entities.update(pending_cache)
-        return PageOutcome(written=len(accepted), quarantined=len(rejected), partition_done=done)
+        return BatchOutcome(
+            written=sum(len(page.accepted) for page in pages),
+            quarantined=sum(len(page.rejected) for page in pages),
+            finished_partitions=frozenset(finished),
+        )
 
     def _write_items(
         self, connection: Connection, rows: PageRows, pending_cache: dict[tuple[str, str], Any]
@@ -131,32 +143,35 @@ def _write_quarantine(
     )
 
 
-def _commit_checkpoint(
-    connection: Connection, location: PageLocation, item_count: int, now: datetime
-) -> bool:
-    """Record the page as done; mark the partition done when it was its last missing page."""
+def _commit_checkpoints(connection: Connection, pages: list[FetchedPage], now: datetime) -> set[int]:
+    """Record the pages as done; mark each partition done whose last missing page this was."""
     insert_ignoring_duplicates(
         connection,
         schema.checkpoints,
         [
             {
-                "partition_id": location.partition_id,
-                "page_offset": location.page_offset,
-                "item_count": item_count,
+                "partition_id": page.location.partition_id,
+                "page_offset": page.location.page_offset,
+                "item_count": len(page.accepted) + len(page.rejected),
                 "committed_at": now,
             }
+            for page in sorted(
+                pages, key=lambda page: (page.location.partition_id, page.location.page_offset)
+            )
         ],
     )
-    partitions = schema.partitions
-    committed = connection.execute(
-        select(func.count()).where(schema.checkpoints.c.partition_id == location.partition_id)
-    ).scalar_one()
-    page_count = connection.execute(
-        select(partitions.c.page_count).where(partitions.c.id == location.partition_id)
-    ).scalar_one()
-    done = committed >= page_count
-    values: dict[str, Any] = {"heartbeat_at": now}
-    if done:
-        values.update(status="done", completed_at=now)
-    connection.execute(update(partitions).where(partitions.c.id == location.partition_id).values(**values))
-    return done
+    partitions, checkpoints = schema.partitions, schema.checkpoints
+    finished = set()
+    for partition_id in sorted({page.location.partition_id for page in pages}):
+        committed = connection.execute(
+            select(func.count()).where(checkpoints.c.partition_id == partition_id)
+        ).scalar_one()
+        page_count = connection.execute(
+            select(partitions.c.page_count).where(partitions.c.id == partition_id)
+        ).scalar_one()
+        values: dict[str, Any] = {"heartbeat_at": now}
+        if committed >= page_count:
+            values.update(status="done", completed_at=now)
+            finished.add(partition_id)
+        connection.execute(update(partitions).where(partitions.c.id == partition_id).values(**values))
+    return finished

@@ -1,0 +1,215 @@
+"""`voxrank-sync bench`: sync a large fake catalog through the offset cap, concurrent and sequential.
+
+The fake API and each sync run in their own processes (no shared GIL); each sync's peak RSS comes
+from os.wait4 on its process. Writes JSON and Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voxrank.datasync.fakeapi.server import FakeApiProcess
+from voxrank.datasync.fakeapi.verify import compare_with_source
+from voxrank.datasync.storage.database import open_database
+
+TARGET_ITEMS_PER_S = 2000.0
+TARGET_SPEEDUP = 6.0
+TARGET_RSS_MB = 300.0
+UNTIL = "2026-01-01T00:00:00"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    items: int = 200_000
+    seed: int = 1
+    latency_ms: float = 20.0
+    fault_rate: float = 0.05
+    concurrency: int = 8
+    offset_cap: int = 50_000
+    timeout_s: float = 1.0
+    stall_s: float = 3.0
+    retry_after_s: int = 1
+    sequential: bool = True
+
+
+@dataclass
+class SyncMeasurement:
+    concurrency: int
+    wall_s: float
+    process_wall_s: float
+    items: int
+    items_per_s: float
+    pages: int
+    requests: int
+    partitions: int
+    max_partition_total: int
+    peak_rss_mb: float
+    complete: bool
+    comparison: str
+
+
+@dataclass
+class BenchResult:
+    config: BenchConfig
+    concurrent: SyncMeasurement
+    sequential: SyncMeasurement | None
+    speedup: float | None
+    machine: dict[str, Any] = field(default_factory=dict)
+
+    def targets(self) -> dict[str, bool]:
+        checks = {
+            f">= {TARGET_ITEMS_PER_S:.0f} items/s": self.concurrent.items_per_s >= TARGET_ITEMS_PER_S,
+            f"peak RSS <= {TARGET_RSS_MB:.0f} MB": self.concurrent.peak_rss_mb <= TARGET_RSS_MB,
+            "complete (database equals source)": self.concurrent.complete,
+        }
+        if self.speedup is not None:
+            checks[f">= {TARGET_SPEEDUP:.0f}x sequential"] = self.speedup >= TARGET_SPEEDUP
+        return checks
+
+
+def _partition_stats(database_url: str) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from voxrank.datasync.storage import schema
+
+    engine = open_database(database_url)
+    with engine.connect() as connection:
+        count, largest = connection.execute(
+            select(func.count(), func.max(schema.partitions.c.total_count))
+        ).one()
+    engine.dispose()
+    return int(count), int(largest or 0)
+
+
+def measure_sync(
+    fake: FakeApiProcess, config: BenchConfig, concurrency: int, workdir: Path
+) -> SyncMeasurement:
+    database_url = f"sqlite:///{workdir / f'bench-c{concurrency}.db'}"
+    summary_path = workdir / f"summary-c{concurrency}.json"
+    env = dict(os.environ)
+    env.update(
+        VOXRANK_DMM_API_ID="bench-api-id",
+        VOXRANK_DMM_AFFILIATE_ID="bench-990",
+        VOXRANK_DATABASE_URL=database_url,
+        VOXRANK_API_BASE_URL=f"{fake.base_url}/affiliate/v3",
+        VOXRANK_RATE_LIMIT="10000",
+        VOXRANK_TIMEOUT_S=str(config.timeout_s),
+        VOXRANK_MAX_ATTEMPTS="10",
+        VOXRANK_OFFSET_CAP=str(config.offset_cap),
+    )
+    command = [
+        sys.executable, "-m", "voxrank.datasync.cli", "run", "--quiet", "--concurrency", str(concurrency),
+        "--until", UNTIL, "--summary-json", str(summary_path),
+    ]  # fmt: skip
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process_wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"the benchmark sync exited with {process.returncode}")
+    summary = json.loads(summary_path.read_text())
+    comparison = compare_with_source(database_url, fake.base_url)
+    partitions, largest = _partition_stats(database_url)
+    # Linux reports ru_maxrss in KiB.
+    peak_rss_mb = usage.ru_maxrss / 1024
+    return SyncMeasurement(
+        concurrency=concurrency,
+        wall_s=summary["elapsed_s"],
+        process_wall_s=process_wall,
+        items=summary["items_written"],
+        items_per_s=summary["items_written"] / summary["elapsed_s"],
+        pages=summary["pages_fetched"],
+        requests=summary["requests"],
+        partitions=partitions,
+        max_partition_total=largest,
+        peak_rss_mb=peak_rss_mb,
+        complete=comparison.equal,
+        comparison=comparison.describe(),
+    )
+
+
+def run_bench(config: BenchConfig, out: Path) -> BenchResult:
+    fake = FakeApiProcess(
+        items=config.items, seed=config.seed, offset_cap=config.offset_cap, latency_ms=config.latency_ms,
+        fault_rate=config.fault_rate, retry_after_s=config.retry_after_s, stall_s=config.stall_s,
+    )  # fmt: skip
+    with fake, tempfile.TemporaryDirectory(prefix="voxrank-sync-bench-") as scratch:
+        workdir = Path(scratch)
+        concurrent = measure_sync(fake, config, config.concurrency, workdir)
+        sequential = measure_sync(fake, config, 1, workdir) if config.sequential else None
+    speedup = concurrent.items_per_s / sequential.items_per_s if sequential else None
+    result = BenchResult(config, concurrent, sequential, speedup, _machine())
+    write_results(result, out)
+    return result
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "bench_process_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def write_results(result: BenchResult, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    payload = asdict(result) | {"targets": result.targets()}
+    json_path = out / "sync_bench.json"
+    json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    markdown_path = out / "sync_bench.md"
+    markdown_path.write_text(to_markdown(result))
+    return json_path, markdown_path
+
+
+def to_markdown(result: BenchResult) -> str:
+    config = result.config
+    lines = [
+        "# data-sync benchmark",
+        "",
+        f"Fake catalog of {config.items:,} items (seed {config.seed}), {config.latency_ms:g} ms latency "
+        f"per request, {config.fault_rate:.0%} faults (429 with Retry-After {config.retry_after_s} s, 503, "
+        f"stalls past the {config.timeout_s:g} s client timeout, truncated bodies), "
+        f"offset cap {config.offset_cap:,}. "
+        "Fake API and each sync in separate processes; SQLite (WAL) database; rate limit lifted.",
+        "",
+        "| client | wall s | items | items/s | pages | requests | partitions | largest partition "
+        "| peak RSS MB | complete |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, measured in (("concurrent", result.concurrent), ("sequential", result.sequential)):
+        if measured is None:
+            continue
+        lines.append(
+            f"| {name} ({measured.concurrency}) | {measured.wall_s:.1f} | {measured.items:,} | "
+            f"{measured.items_per_s:,.0f} | {measured.pages:,} | {measured.requests:,} | "
+            f"{measured.partitions} | "
+            f"{measured.max_partition_total:,} | {measured.peak_rss_mb:.0f} | {measured.complete} |"
+        )
+    if result.speedup is not None:
+        lines += [
+            "",
+            f"Speed-up of the concurrent client over the sequential one: **{result.speedup:.1f}x**.",
+        ]
+    lines += ["", "| target | met |", "|---|---|"]
+    lines += [f"| {name} | {'yes' if met else 'no'} |" for name, met in result.targets().items()]
+    machine = result.machine
+    lines += [
+        "",
+        f"Machine: {machine.get('cpus')} CPUs, load average at end {machine.get('load_average_at_end')}, "
+        f"Python {machine.get('python')}.",
+        "",
+    ]
+    return "\n".join(lines)
