@@ -15,6 +15,8 @@ from voxrank.serving.runtime.providers import PROVIDER_NAMES, ProviderChain, Pro
 from voxrank.serving.runtime.session import SessionConfig, SessionRunner
 
 GPU_PROVIDERS = ("cuda", "tensorrt")
+# TensorRT builds an engine per input shape, which takes seconds to minutes: keep them between runs.
+TENSORRT_CACHE = Path.home() / ".cache" / "voxrank" / "tensorrt"
 # What each provider falls back to for the nodes it cannot run (TensorRT hands unsupported ones to CUDA).
 CHAINS = {"tensorrt": ["tensorrt", "cuda", "cpu"], "cuda": ["cuda", "cpu"], "cpu": ["cpu"]}
 
@@ -50,7 +52,11 @@ def create_runner(
         raise ProviderError(f"unknown provider {provider!r}; choose from {', '.join(CHAINS)}")
     if provider not in available():
         raise ProviderError(f"provider {provider!r} is not available; this build offers {available()}")
-    chain = ProviderChain.from_short_names(CHAINS[provider], strict=True, tensorrt_fp16=fp16)
+    if provider == "tensorrt":
+        TENSORRT_CACHE.mkdir(parents=True, exist_ok=True)
+    chain = ProviderChain.from_short_names(
+        CHAINS[provider], strict=True, tensorrt_fp16=fp16, tensorrt_cache_dir=TENSORRT_CACHE
+    )
     config = SessionConfig(
         chain=chain,
         intra_op_threads=threads,
