@@ -1,4 +1,5 @@
-"""Routes of the web page: the page at `/`, its assets under `/ui/`, and the settings the page needs.
+"""Routes of the web page: the page at `/`, its assets and settings under `/ui/`, and the users and item
+titles it shows beside recommendations.
 
 Left out of the OpenAPI document: it describes the API, and the page is a client of that API.
 """
@@ -7,13 +8,19 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from voxrank.serving import __version__
 from voxrank.serving.api.errors import ApiError
+from voxrank.serving.api.security import key_is_valid
+from voxrank.serving.recommend.interactions import InteractionDataError
+from voxrank.serving.recommend.settings import RecommendSettings
+from voxrank.serving.recommend.store import MAX_K
 from voxrank.serving.settings import ServingSettings
+from voxrank.serving.web.lookups import WebSettings, catalog_titles, known_users
 
 ASSET_TYPES = {
     "index.html": "text/html; charset=utf-8",
@@ -34,6 +41,18 @@ SECURITY_HEADERS = {
 router = APIRouter(include_in_schema=False)
 
 
+def require_api_key(request: Request) -> None:
+    """The same key the /v1 routes want: user ids and titles are data, the page's assets are not."""
+    settings: ServingSettings = request.app.state.settings
+    accepted = [key.get_secret_value().encode() for key in settings.api_keys]
+    if accepted and not key_is_valid(request.headers.get(settings.api_key_header), accepted):
+        raise ApiError(
+            401,
+            f"missing or invalid API key in header {settings.api_key_header}",
+            {"WWW-Authenticate": "ApiKey"},
+        )
+
+
 class PageConfig(BaseModel):
     version: str = Field(description="voxrank-ml-serving version of this server.")
     auth_enabled: bool = Field(description="Whether /v1 routes want an API key.")
@@ -51,6 +70,51 @@ def page_config(request: Request) -> PageConfig:
     return PageConfig(
         version=__version__, auth_enabled=settings.auth_enabled, api_key_header=settings.api_key_header
     )
+
+
+class UserEntry(BaseModel):
+    user_id: str
+    interactions: int
+
+
+class UserList(BaseModel):
+    users: list[UserEntry] = Field(description="Most active first, at most `limit`.")
+    total: int = Field(description="Users in the interaction log.")
+    detail: str | None = Field(default=None, description="Why there is no list, when there is none.")
+
+
+class TitleRequest(BaseModel):
+    item_ids: list[str] = Field(max_length=MAX_K)
+
+
+class Titles(BaseModel):
+    titles: dict[str, str] = Field(description="Title per known item id; unknown ids are left out.")
+    detail: str | None = Field(default=None, description="Why there are no titles, when there are none.")
+
+
+@router.get("/ui/users", dependencies=[Depends(require_api_key)])
+def users(limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> UserList:
+    histories = RecommendSettings().histories
+    if histories is None:
+        return UserList(users=[], total=0, detail="no stored histories: set VOXRANK_RECOMMEND_HISTORIES")
+    try:
+        known = known_users(histories)
+    except (OSError, InteractionDataError) as error:
+        raise ApiError(503, f"the interaction log cannot be read: {error}") from error
+    entries = [UserEntry(user_id=user.user_id, interactions=user.interactions) for user in known[:limit]]
+    return UserList(users=entries, total=len(known))
+
+
+@router.post("/ui/titles", dependencies=[Depends(require_api_key)])
+def titles(body: TitleRequest) -> Titles:
+    catalog = WebSettings().catalog
+    if catalog is None:
+        return Titles(titles={}, detail="no catalog for titles: set VOXRANK_WEB_CATALOG to its database URL")
+    try:
+        known = catalog_titles(catalog)
+    except Exception as error:  # whatever the database driver raises: the page still shows the ids
+        return Titles(titles={}, detail=f"the catalog cannot be read: {error}")
+    return Titles(titles={item_id: known[item_id] for item_id in body.item_ids if item_id in known})
 
 
 @router.get("/ui/{name}")

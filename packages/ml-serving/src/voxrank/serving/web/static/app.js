@@ -343,15 +343,43 @@ async function recommend(event) {
     setStatus("#recommend-status", detailOf(result), "error");
     return;
   }
-  const items = result.body.items || [];
-  const version = result.body.version ? ` by ${result.body.model || "two-tower"} ${result.body.version}` : "";
-  setStatus("#recommend-status", `${items.length} items for ${userId}${version}.`);
-  $("#recommendations").replaceChildren(...items.map(itemEntry));
+  const { items, model_version: version, store } = result.body;
+  const titles = await titlesOf(items);
+  setStatus("#recommend-status", `${items.length} items for ${userId} (model ${version}, ${store} index).${titles.note}`);
+  $("#recommendations").replaceChildren(...items.map((item) => itemEntry(item, titles.byId)));
 }
 
-function itemEntry(item) {
+// Titles travel with the items when the API sends them; otherwise the server looks them up in the catalog.
+async function titlesOf(items) {
+  const byId = Object.fromEntries(items.filter((item) => item.title).map((item) => [item.item_id, item.title]));
+  const missing = items.map((item) => item.item_id).filter((id) => !(id in byId));
+  if (!missing.length) return { byId, note: "" };
+  const result = await api("/ui/titles", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ item_ids: missing }),
+  });
+  if (!result.ok) return { byId, note: ` No titles: ${detailOf(result)}` };
+  return { byId: { ...byId, ...result.body.titles }, note: result.body.detail ? ` No titles: ${result.body.detail}` : "" };
+}
+
+async function loadUsers() {
+  const result = await api("/ui/users");
+  const hint = $("#users-hint");
+  if (!result.ok || result.body.detail) {
+    hint.textContent = result.ok ? result.body.detail : detailOf(result);
+    return;
+  }
+  const { users, total } = result.body;
+  $("#known-users").replaceChildren(
+    ...users.map((user) => element("option", { value: user.user_id, label: `${user.interactions} interactions` })),
+  );
+  hint.textContent = `${total} users with a stored history${users.length < total ? `; the ${users.length} most active are listed` : ""}.`;
+}
+
+function itemEntry(item, titles) {
   const entry = element("li", { className: "item" }, [
-    element("span", { className: "title", textContent: item.title || "(untitled)" }),
+    element("span", { className: "title", textContent: titles[item.item_id] || "(no title)" }),
     " ",
     element("span", { className: "item-id", textContent: item.item_id }),
   ]);
@@ -383,6 +411,7 @@ function wire() {
   $("#api-key").addEventListener("change", (event) => {
     sessionStorage.setItem(API_KEY_STORAGE, event.target.value);
     refreshStatus();
+    loadUsers();
   });
   const record = $("#record");
   if (!navigator.mediaDevices || !window.MediaRecorder) {
@@ -396,6 +425,6 @@ function wire() {
 document.addEventListener("DOMContentLoaded", async () => {
   wire();
   await loadConfig();
-  await refreshStatus();
+  await Promise.all([refreshStatus(), loadUsers()]);
   setInterval(refreshStatus, STATUS_REFRESH_MS);
 });

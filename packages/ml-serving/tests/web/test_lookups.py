@@ -1,0 +1,166 @@
+"""/ui/users lists the users of the stored interaction log; /ui/titles looks titles up in a synced catalog."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from voxrank.serving.api.server import serve_in_thread
+from voxrank.serving.recommend.catalog import read_catalog
+from voxrank.serving.settings import ServingSettings
+
+HISTORY = """user_id,item_id,timestamp
+u1,a,2024-01-01T00:00:00
+u2,b,2024-01-02T00:00:00
+u1,b,2024-01-03T00:00:00
+u3,a,2024-01-04T00:00:00
+u1,c,2024-01-05T00:00:00
+u3,c,2024-01-06T00:00:00
+"""
+
+
+@pytest.fixture(scope="module")
+def client(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=60) as http:
+        yield http
+
+
+@pytest.fixture
+def histories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "interactions.csv"
+    path.write_text(HISTORY)
+    monkeypatch.setenv("VOXRANK_RECOMMEND_HISTORIES", str(path))
+    return path
+
+
+def test_users_are_listed_most_active_first(client: httpx.Client, histories: Path) -> None:
+    body = client.get("/ui/users").json()
+
+    assert body == {
+        "users": [
+            {"user_id": "u1", "interactions": 3},
+            {"user_id": "u3", "interactions": 2},
+            {"user_id": "u2", "interactions": 1},
+        ],
+        "total": 3,
+        "detail": None,
+    }
+    assert [user["user_id"] for user in client.get("/ui/users?limit=2").json()["users"]] == ["u1", "u3"]
+
+
+def test_a_changed_log_is_read_again(client: httpx.Client, histories: Path) -> None:
+    assert client.get("/ui/users").json()["total"] == 3
+
+    histories.write_text(HISTORY + "u4,a,2024-02-01T00:00:00\n")
+    later = histories.stat().st_mtime_ns + 1_000_000_000
+    os.utime(histories, ns=(later, later))
+
+    assert client.get("/ui/users").json()["total"] == 4
+
+
+def test_a_broken_log_is_a_503_that_names_the_problem(client: httpx.Client, histories: Path) -> None:
+    histories.write_text("user,item\nu1,a\n")
+
+    response = client.get("/ui/users")
+
+    assert response.status_code == 503
+    assert "lacks the column(s) user_id, item_id, timestamp" in response.json()["detail"]
+
+
+def test_without_a_log_the_page_is_told_how_to_configure_one(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOXRANK_RECOMMEND_HISTORIES", raising=False)
+
+    body = client.get("/ui/users").json()
+
+    assert body["users"] == []
+    assert "VOXRANK_RECOMMEND_HISTORIES" in body["detail"]
+
+
+@pytest.fixture(scope="module")
+def synced_catalog(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A catalog synced by data-sync from its fake API, as the quickstart does."""
+    from voxrank.datasync.engine import SyncOptions
+    from voxrank.datasync.fakeapi.server import FakeApiProcess
+    from voxrank.datasync.planner import Scope
+    from voxrank.datasync.session import synchronize
+    from voxrank.datasync.settings import SyncSettings
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'catalog.db'}"
+    fake = FakeApiProcess(items=40).start()
+    try:
+        settings = SyncSettings(
+            dmm_api_id=SecretStr("web-test"),
+            dmm_affiliate_id="voxrank-990",
+            database_url=url,
+            api_base_url=f"{fake.base_url}/affiliate/v3",
+            rate_limit=1000.0,
+            offset_cap=fake.offset_cap,
+        )
+        options = SyncOptions(
+            scope=Scope("FANZA"),
+            concurrency=settings.concurrency,
+            offset_cap=settings.offset_cap,
+            hits=settings.hits,
+            upper_bound=datetime(2026, 1, 1),
+        )
+        assert asyncio.run(synchronize(settings, options)).status == "done"
+    finally:
+        fake.stop()
+    return url
+
+
+def test_titles_come_from_the_synced_catalog(
+    client: httpx.Client, synced_catalog: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOXRANK_WEB_CATALOG", synced_catalog)
+    items = read_catalog(synced_catalog)[:5]
+    assert items, "the sync stored items"
+
+    response = client.post("/ui/titles", json={"item_ids": [item.item_id for item in items] + ["unknown"]})
+
+    assert response.status_code == 200
+    assert response.json() == {"titles": {item.item_id: item.title for item in items}, "detail": None}
+
+
+def test_without_a_catalog_the_page_is_told_how_to_configure_one(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOXRANK_WEB_CATALOG", raising=False)
+
+    body = client.post("/ui/titles", json={"item_ids": ["a"]}).json()
+
+    assert body["titles"] == {}
+    assert "VOXRANK_WEB_CATALOG" in body["detail"]
+
+
+def test_more_ids_than_a_recommendation_holds_are_refused(client: httpx.Client) -> None:
+    response = client.post("/ui/titles", json={"item_ids": [str(n) for n in range(1001)]})
+
+    assert response.status_code == 422
+
+
+def test_with_api_keys_the_page_loads_but_users_and_titles_want_the_key(tmp_path: Path) -> None:
+    settings = ServingSettings(
+        model_repository=tmp_path / "empty-repository",
+        api_keys=[SecretStr("s3cret")],
+        reload="off",
+        warmup_runs=0,
+    )
+    with serve_in_thread(settings) as url, httpx.Client(base_url=url, timeout=30) as http:
+        assert http.get("/").status_code == 200
+        assert http.get("/ui/config.json").json()["auth_enabled"] is True
+        refused = http.get("/ui/users")
+        assert refused.status_code == 401
+        assert "X-API-Key" in refused.json()["detail"]
+        assert http.post("/ui/titles", json={"item_ids": []}).status_code == 401
+        assert http.get("/ui/users", headers={"X-API-Key": "s3cret"}).status_code == 200
+        assert http.get("/v1/models", headers={"X-API-Key": "wrong"}).status_code == 401
