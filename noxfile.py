@@ -199,3 +199,11 @@ def docs(session: nox.Session) -> None:
     _constrained(session)
     session.install(*(f"-e{package.path}" for package in PACKAGES.values()))
     session.run("python", "-m", "tools.api_reference", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def export(session: nox.Session) -> None:
+    """Export the best diarization checkpoints (fp32, fp16, int8) into model-repository/; print figures."""
+    install_package(session, "ml-training")
+    repository = str(ROOT / "model-repository")
+    session.run("python", "-m", "voxrank.training.export.release", "-r", repository, *session.posargs)

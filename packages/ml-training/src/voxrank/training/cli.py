@@ -8,6 +8,7 @@ from rich.console import Console
 from voxrank.training import __version__
 from voxrank.training.bench.cli import bench_reference
 from voxrank.training.diarization.cli import evaluate_diarization, train_diarization
+from voxrank.training.export.cli import export
 
 app = typer.Typer(help="Train, evaluate and export voxrank models.", no_args_is_help=True)
 console = Console()
@@ -16,6 +17,7 @@ evaluate_app = typer.Typer(help="Evaluate trained models on held-out data.", no_
 app.add_typer(evaluate_app, name="evaluate")
 app.command("diarization")(train_diarization)
 evaluate_app.command("diarization")(evaluate_diarization)
+app.command("export")(export)
 
 
 def _print_version(value: bool) -> None:

@@ -94,7 +94,9 @@ def release_family(
 
 
 def main(
-    repository: Annotated[Path, typer.Option(help="Model repository folder.")] = Path("model-repository"),
+    repository: Annotated[Path, typer.Option("--repository", "-r", help="Model repository folder.")] = Path(
+        "model-repository"
+    ),
     models: Annotated[list[str], typer.Option("--model", help="Families to export.")] = list(FAMILIES),  # noqa: B006
     checkpoint: Annotated[list[str], typer.Option(help="FAMILY=PATH: export this checkpoint instead.")] = [],  # noqa: B006
     data: Annotated[Path | None, typer.Option(help="Corpus for the DER gate and calibration.")] = None,
