@@ -8,7 +8,8 @@ speed-ups (`3.1x faster`) - and looks each one up among the result files' number
 relative tolerance.
 
 Not checked: bounds and targets (a comparator or a word such as "target" or "limit" right before the
-number: `P99 <= 2 ms`, `under 25 ms`, `a 30 ms timeout`) and lines carrying
+number: `P99 <= 2 ms`, `under 25 ms`, `a timeout of 30 ms`), durations that size the signal rather
+than measure time spent (`a 20 ms hop`, `frames of 20 ms`), and lines carrying
 `<!-- check-docs: ignore -->` (for a figure that is a setting, not a measurement).
 
     python -m tools.check_docs            # exit 1 listing every unbacked figure
@@ -51,6 +52,10 @@ BOUND_BEFORE = re.compile(
     r"[\s*`]*(?:P\d{2}|latency|throughput|RTF)?[\s*`]*(?:\b(?:of|is)\b|=|:)?[\s*`]*$",
     re.IGNORECASE,
 )
+# A duration that sizes the signal (a 20 ms hop, frames of 20 ms, a 5 s window) is a parameter, not a latency.
+SIGNAL_WORDS = r"(?:hops?|frames?|windows?|steps?|strides?|shifts?|chunks?|resolution)"
+PARAMETER_BEFORE = re.compile(SIGNAL_WORDS + r"\s+(?:of|every)\s*$|\bevery\s*$", re.IGNORECASE)
+PARAMETER_AFTER = re.compile(r"^[\s)*`-]*" + SIGNAL_WORDS + r"\b", re.IGNORECASE)
 UNIT_TO_MS = {"ms": 1.0, "µs": 1e-3, "μs": 1e-3, "us": 1e-3}
 
 
@@ -121,8 +126,13 @@ def _is_bound(prefix: str) -> bool:
     return bool(BOUND_BEFORE.search(prefix[-40:]))
 
 
+def _is_signal_parameter(prefix: str, suffix: str) -> bool:
+    return bool(PARAMETER_BEFORE.search(prefix[-30:]) or PARAMETER_AFTER.match(suffix))
+
+
 def _figure(path: Path, number_line: int, line: str, kind: str, match: re.Match[str]) -> Figure | None:
-    if _is_bound(line[: match.start()]):
+    before, after = line[: match.start()], line[match.end() :]
+    if _is_bound(before) or (kind == "latency" and _is_signal_parameter(before, after)):
         return None
     number = match.group("number")
     value = float(number.replace(",", ""))

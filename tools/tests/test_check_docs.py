@@ -68,6 +68,7 @@ def test_backed_figures_pass(tmp_path: Path, text: str) -> None:
         ("RTF 0.02 on one core", "RTF 0.02"),
         ("runs 12x faster", "12x faster"),
         ("P50 1.3 ms", "1.3 ms"),  # 1.234 does not round to 1.3
+        ("inference takes 4.2 ms per window", "4.2 ms"),  # time spent per window is a latency
     ],
 )
 def test_unbacked_figures_fail(tmp_path: Path, text: str, figure: str) -> None:
@@ -83,6 +84,10 @@ def test_unbacked_figures_fail(tmp_path: Path, text: str, figure: str) -> None:
         "at least 2,000 items/s",
         "a request timeout of 30 ms",
         "the fake API adds 20 ms per request <!-- check-docs: ignore -->",
+        "frames of 20 ms, K=3",
+        "one strided convolution, 20 ms hop",
+        "a 5000 ms window every 2500 ms",
+        "(20 ms frames)",
     ],
 )
 def test_bounds_targets_and_marked_settings_are_not_measurements(tmp_path: Path, text: str) -> None:
