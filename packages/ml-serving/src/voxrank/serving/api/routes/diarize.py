@@ -11,15 +11,15 @@ import onnxruntime as ort
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from voxrank.serving.api.admission import Admission, OverloadedError, RequestTimeoutError
 from voxrank.serving.api.errors import ApiError, responses
+from voxrank.serving.api.inference import label_request, run_admitted, serving_model
 from voxrank.serving.api.metrics import ServingMetrics
 from voxrank.serving.api.schemas import DiarizationResponse, DiarizationTiming, Turn
 from voxrank.serving.api.upload import UPLOAD_FIELD, read_audio_upload
 from voxrank.serving.audio import SAMPLE_RATE, AudioError, CorruptAudioError, load_audio, probe
 from voxrank.serving.diarization import Diarization, DiarizationPipeline, PipelineConfig, PipelineInputError
 from voxrank.serving.models.loaded import LoadedModel
-from voxrank.serving.models.manager import ModelManager, ModelUnavailableError
+from voxrank.serving.models.manager import ModelManager
 from voxrank.serving.runtime.segmenter import OnnxSegmenter
 from voxrank.serving.settings import ServingSettings
 
@@ -86,46 +86,23 @@ async def diarize(
 ) -> Response:
     settings: ServingSettings = request.app.state.settings
     name = model or settings.diarization_model
-    _diarization_model(request.app.state.manager, name, settings.retry_after_s)
+    serving_model(request, name, task="diarization")
     audio = await read_audio_upload(request, settings.max_upload_bytes)
     _check_audio_header(audio, settings.max_audio_duration_s)
 
-    metrics: ServingMetrics = request.app.state.metrics
-    admission: Admission = request.app.state.admission
     speakers = {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers}
-
-    job = DiarizationJob(request.app.state.manager, name, audio, speakers, metrics)
-    queued: list[float] = []
+    job = DiarizationJob(request.app.state.manager, name, audio, speakers, request.app.state.metrics)
     try:
-        outcome = await admission.run(job, settings.request_timeout_s, on_start=queued.append)
-    except OverloadedError as error:
-        metrics.rejected.labels(reason="overloaded").inc()
-        raise ApiError(
-            503,
-            f"server is at capacity ({admission.capacity} requests running or queued); retry later",
-            {"Retry-After": str(settings.retry_after_s)},
-        ) from error
-    except RequestTimeoutError as error:
-        metrics.rejected.labels(reason="timeout").inc()
-        raise ApiError(
-            504, f"request took longer than {settings.request_timeout_s:g} s and was cancelled"
-        ) from error
+        admitted = await run_admitted(request, name, job)
     except AudioError as error:
         raise _audio_error(error) from error
     except PipelineInputError as error:
         raise ApiError(422, str(error)) from error
-    except ModelUnavailableError as error:
-        raise ApiError(503, str(error), {"Retry-After": str(settings.retry_after_s)}) from error
-    queue_s = queued[0] if queued else 0.0
-    metrics.queue.labels(model=name).observe(queue_s)
-    request.state.model_labels = {
-        "model": name,
-        "version": outcome.model.version,
-        "provider": outcome.model.provider,
-    }
+    outcome = admitted.result
+    label_request(request, outcome.model)
     if output == "rttm":
         return PlainTextResponse(outcome.diarization.to_rttm(uri))
-    return _json_response(outcome, queue_s)
+    return _json_response(outcome, admitted.queue_s)
 
 
 @dataclass(frozen=True)
@@ -169,23 +146,6 @@ def _json_response(outcome: Outcome, queue_s: float) -> Response:
         ),
     )
     return Response(body.model_dump_json(), media_type="application/json")
-
-
-def _diarization_model(manager: ModelManager, name: str, retry_after_s: int) -> None:
-    """404 for a model the server does not serve, 422 for one of another task, 503 while none loaded."""
-    try:
-        slot = manager.slot(name)
-    except ModelUnavailableError as error:
-        raise ApiError(404, str(error)) from error
-    if slot.current is None:
-        raise ApiError(
-            503,
-            f"model {name!r} has no version loaded yet ({slot.state})",
-            {"Retry-After": str(retry_after_s)},
-        )
-    task = slot.current.manifest.task
-    if task != "diarization":
-        raise ApiError(422, f"model {name!r} is a {task} model, not a diarization model")
 
 
 def _check_audio_header(audio: bytes, max_duration_s: float) -> None:
