@@ -179,9 +179,12 @@ def http(
     ] = None,
 ) -> None:
     """End-to-end load on voxrank-serve over loopback: closed-loop sweep, one open-loop rate, /healthz."""
-    from voxrank.serving.bench.http_mode import run_http_mode
-    from voxrank.serving.bench.loadtest import LoadLimits, NotLoopbackError
-    from voxrank.serving.bench.server import ServerStartError, running_server
+    try:
+        from voxrank.serving.bench.http_mode import run_http_mode
+        from voxrank.serving.bench.loadtest import LoadLimits, NotLoopbackError
+        from voxrank.serving.bench.server import ServerStartError, running_server
+    except ImportError as error:
+        raise _fail(f"the http mode needs {error.name}: pip install 'voxrank-ml-serving[bench]'") from error
 
     if (url is None) == (repository is None):
         raise _fail("give exactly one of --url (a running server) or --repository (start one)")
