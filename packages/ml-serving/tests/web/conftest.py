@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import soundfile as sf
+from pydantic import SecretStr
 
 from voxrank.serving.api.server import serve_in_thread
 from voxrank.serving.audio import SAMPLE_RATE
@@ -56,6 +59,39 @@ def conversation_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("audio") / "conversation.wav"
     sf.write(path, tone_conversation(CONVERSATION), SAMPLE_RATE)
     return path
+
+
+@pytest.fixture(scope="session")
+def synced_catalog(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A catalog synced by data-sync from its fake API, as the quickstart does."""
+    from voxrank.datasync.engine import SyncOptions
+    from voxrank.datasync.fakeapi.server import FakeApiProcess
+    from voxrank.datasync.planner import Scope
+    from voxrank.datasync.session import synchronize
+    from voxrank.datasync.settings import SyncSettings
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'catalog.db'}"
+    fake = FakeApiProcess(items=40).start()
+    try:
+        settings = SyncSettings(
+            dmm_api_id=SecretStr("web-test"),
+            dmm_affiliate_id="voxrank-990",
+            database_url=url,
+            api_base_url=f"{fake.base_url}/affiliate/v3",
+            rate_limit=1000.0,
+            offset_cap=fake.offset_cap,
+        )
+        options = SyncOptions(
+            scope=Scope("FANZA"),
+            concurrency=settings.concurrency,
+            offset_cap=settings.offset_cap,
+            hits=settings.hits,
+            upper_bound=datetime(2026, 1, 1),
+        )
+        assert asyncio.run(synchronize(settings, options)).status == "done"
+    finally:
+        fake.stop()
+    return url
 
 
 def chromium_paths() -> tuple[str, str]:

@@ -16,7 +16,7 @@ from voxrank.serving.tone_model import expected_turns
 from .conftest import CONVERSATION
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[4]
-SCREENSHOT = Path("bench-results/screenshots/timeline.png")
+SCREENSHOTS = Path("bench-results/screenshots")
 WAIT_S = 60
 PIXEL_TOLERANCE = 2.0
 
@@ -50,12 +50,12 @@ def player_state(browser: Any) -> dict[str, Any]:
     return state
 
 
-def save_screenshot(browser: Any, tmp_path: Path) -> Path:
-    shot = tmp_path / "timeline.png"
+def save_screenshot(browser: Any, tmp_path: Path, name: str) -> Path:
+    shot = tmp_path / name
     assert browser.save_screenshot(str(shot)), "Chromium did not write the screenshot"
     # Also where people look for results, when the test runs inside the repository.
     if (REPOSITORY_ROOT / "noxfile.py").exists():
-        published = REPOSITORY_ROOT / SCREENSHOT
+        published = REPOSITORY_ROOT / SCREENSHOTS / name
         published.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, published)
     return shot
@@ -92,7 +92,7 @@ def test_upload_draws_the_api_turns_and_a_clicked_turn_plays(
     wait.until(lambda page: player_state(page)["paused"])
     assert player_state(browser)["time"] == pytest.approx(clicked["end"], abs=0.25)
 
-    shot = save_screenshot(browser, tmp_path)
+    shot = save_screenshot(browser, tmp_path, "timeline.png")
     assert shot.stat().st_size > 10_000
     assert_nothing_external_and_no_console_errors(browser, server)
 

@@ -343,9 +343,9 @@ async function recommend(event) {
     setStatus("#recommend-status", detailOf(result), "error");
     return;
   }
-  const { items, model_version: version, store } = result.body;
+  const { items, model, version, store } = result.body;
   const titles = await titlesOf(items);
-  setStatus("#recommend-status", `${items.length} items for ${userId} (model ${version}, ${store} index).${titles.note}`);
+  setStatus("#recommend-status", `${items.length} items for ${userId} (${model} ${version}, ${store} index).${titles.note}`);
   $("#recommendations").replaceChildren(...items.map((item) => itemEntry(item, titles.byId)));
 }
 
