@@ -6,6 +6,7 @@ torch; sibling packages are installed from the working tree, dependencies first.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -111,7 +112,8 @@ def archive(session: nox.Session) -> None:
     session.run("python", "-m", "tools.archive_legacy", *session.posargs)
 
 
-BENCH_REPOSITORY = ROOT / "model-repository"
+# VOXRANK_BENCH_REPOSITORY points the benchmarks at another model repository (no export is run for it).
+BENCH_REPOSITORY = Path(os.environ.get("VOXRANK_BENCH_REPOSITORY", ROOT / "model-repository"))
 BENCH_RESULTS = ROOT / "bench-results"
 DOCS_RESULTS = ROOT / "docs" / "results"
 
@@ -125,6 +127,8 @@ def _bench_run_dir(suite: str) -> Path:
 def _bench_models(session: nox.Session) -> str:
     """The local model repository, filled by the export flow when it holds no READY diarization model."""
     if not any(BENCH_REPOSITORY.glob("diarization-*/*/READY")):
+        if BENCH_REPOSITORY != ROOT / "model-repository":
+            session.error(f"no READY diarization models in VOXRANK_BENCH_REPOSITORY={BENCH_REPOSITORY}")
         session.log(f"no READY diarization models in {BENCH_REPOSITORY}: running `nox -s export`")
         session.run(sys.executable, "-m", "nox", "-s", "export", external=True)
     return str(BENCH_REPOSITORY)
