@@ -15,7 +15,7 @@ from voxrank.serving.api.errors import install_error_handlers
 from voxrank.serving.api.lifecycle import Lifecycle
 from voxrank.serving.api.metrics import ServingMetrics
 from voxrank.serving.api.middleware import RequestContextMiddleware
-from voxrank.serving.api.routes import diarize, health, models
+from voxrank.serving.api.routes import diarize, health, models, stream
 from voxrank.serving.api.security import api_key_dependency
 from voxrank.serving.models.manager import ModelManager
 from voxrank.serving.models.reload import RepositoryWatcher
@@ -67,6 +67,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(models.router, dependencies=authenticated)
     app.include_router(diarize.router, dependencies=authenticated)
+    app.include_router(stream.router)  # checks the API key itself: it must answer over the socket
     app.include_router(web_router)
     recommend = _optional_router(RECOMMEND_ROUTER)
     if recommend is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import onnxruntime as ort
-from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from voxrank.serving.api.admission import Admission, OverloadedError, RequestTimeoutError
 from voxrank.serving.api.errors import ApiError
@@ -27,7 +27,7 @@ class Admitted(Generic[T]):
     """Time the request waited for an inference slot."""
 
 
-def serving_model(request: Request, name: str, task: str | None = None) -> LoadedModel:
+def serving_model(request: HTTPConnection, name: str, task: str | None = None) -> LoadedModel:
     """The version serving `name`: 404 when the server does not serve it, 503 (with Retry-After) while no
     version has loaded, 422 when `task` is given and the model is of another task."""
     manager: ModelManager = request.app.state.manager
@@ -47,7 +47,9 @@ def serving_model(request: Request, name: str, task: str | None = None) -> Loade
     return slot.current
 
 
-async def run_admitted(request: Request, model_name: str, job: Callable[[ort.RunOptions], T]) -> Admitted[T]:
+async def run_admitted(
+    request: HTTPConnection, model_name: str, job: Callable[[ort.RunOptions], T]
+) -> Admitted[T]:
     """Run `job(run_options)` in a worker thread within the concurrency, queue and time limits.
 
     The job should take `manager.lease(model_name)` itself, so a reload drains around it. Errors of
@@ -78,6 +80,6 @@ async def run_admitted(request: Request, model_name: str, job: Callable[[ort.Run
     return Admitted(result, queue_s)
 
 
-def label_request(request: Request, model: LoadedModel) -> None:
+def label_request(request: HTTPConnection, model: LoadedModel) -> None:
     """Label the request's latency metric with the model version that served it."""
     request.state.model_labels = {"model": model.name, "version": model.version, "provider": model.provider}

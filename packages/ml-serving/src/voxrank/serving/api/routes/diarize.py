@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import numpy as np
 import onnxruntime as ort
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
@@ -111,7 +112,8 @@ class DiarizationJob:
 
     manager: ModelManager
     name: str
-    audio: bytes
+    audio: bytes | np.ndarray
+    """An encoded file, or 16 kHz mono samples already decoded (streaming)."""
     speakers: dict[str, int | None]
     metrics: ServingMetrics
 
@@ -120,7 +122,7 @@ class DiarizationJob:
         with self.manager.lease(self.name) as model:
             status = "error"
             try:
-                waveform = load_audio(self.audio)
+                waveform = self.audio if isinstance(self.audio, np.ndarray) else load_audio(self.audio)
                 config = PipelineConfig.from_manifest(model.manifest)
                 segmenter = OnnxSegmenter(model.runner, config.window_samples, run_options)
                 diarization = DiarizationPipeline(segmenter, config)(waveform, **self.speakers)
