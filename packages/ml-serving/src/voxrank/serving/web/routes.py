@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from voxrank.serving import __version__
 from voxrank.serving.api.errors import ApiError
-from voxrank.serving.api.security import key_is_valid
+from voxrank.serving.api.security import api_key_dependency
 from voxrank.serving.recommend.interactions import InteractionDataError
 from voxrank.serving.recommend.settings import RecommendSettings
 from voxrank.serving.recommend.store import MAX_K
@@ -42,15 +42,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def require_api_key(request: Request) -> None:
-    """The same key the /v1 routes want: user ids and titles are data, the page's assets are not."""
+    """The same key check as the /v1 routes: user ids and titles are data, the page's assets are not."""
     settings: ServingSettings = request.app.state.settings
-    accepted = [key.get_secret_value().encode() for key in settings.api_keys]
-    if accepted and not key_is_valid(request.headers.get(settings.api_key_header), accepted):
-        raise ApiError(
-            401,
-            f"missing or invalid API key in header {settings.api_key_header}",
-            {"WWW-Authenticate": "ApiKey"},
-        )
+    api_key_dependency(settings)(request.headers.get(settings.api_key_header))
 
 
 class PageConfig(BaseModel):
