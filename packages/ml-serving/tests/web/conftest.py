@@ -31,6 +31,9 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--window-size=1280,900",
+    # A fake microphone (a beep) granted without a prompt, for the recording test.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 # Debian's name first; the others are what Ubuntu and hosted CI runners call it.
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[4]
 SCREENSHOTS = Path("bench-results/screenshots")
 WAIT_S = 60
 PIXEL_TOLERANCE = 2.0
+RECORDING_S = 2.0
 
 
 def api_answer(server: str, audio: Path) -> dict[str, Any]:
@@ -162,3 +165,21 @@ def test_models_table_and_health_show_what_the_api_reports(server: str, browser:
         )
     assert browser.find_element(By.ID, "live").text == "live: yes"
     assert browser.find_element(By.ID, "ready").text == "ready: yes"
+
+
+def test_a_recording_is_sent_as_wav_and_diarized(server: str, browser: Any) -> None:
+    wait = WebDriverWait(browser, WAIT_S)
+    browser.get(f"{server}/")
+    record = browser.find_element(By.ID, "record")
+    wait.until(lambda page: page.find_element(By.ID, "ready").text == "ready: yes")
+
+    record.click()
+    wait.until(lambda page: record.text == "■ Stop")
+    time.sleep(RECORDING_S)
+    record.click()
+    wait.until(lambda page: page.find_element(By.ID, "diarize-status").text.startswith("recording.wav:"))
+
+    summary = browser.find_element(By.ID, "diarize-summary").text
+    seconds = float(re.search(r"Audio\s+([\d.]+) s", summary).group(1))  # type: ignore[union-attr]
+    assert RECORDING_S - 0.5 <= seconds <= RECORDING_S + 2.0
+    assert record.text == "● Record"

@@ -54,6 +54,8 @@ class SyncMeasurement:
     partitions: int
     max_partition_total: int
     peak_rss_mb: float
+    cpu_s: float
+    """User + system CPU of the sync process: steadier than wall time on a shared machine."""
     complete: bool
     comparison: str
 
@@ -134,6 +136,7 @@ def measure_sync(
         partitions=partitions,
         max_partition_total=largest,
         peak_rss_mb=peak_rss_mb,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         complete=comparison.equal,
         comparison=comparison.describe(),
     )
@@ -186,8 +189,8 @@ def to_markdown(result: BenchResult) -> str:
         "Fake API and each sync in separate processes; SQLite (WAL) database; rate limit lifted.",
         "",
         "| client | wall s | items | items/s | pages | requests | partitions | largest partition "
-        "| peak RSS MB | complete |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| peak RSS MB | CPU s | complete |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, measured in (("concurrent", result.concurrent), ("sequential", result.sequential)):
         if measured is None:
@@ -196,7 +199,8 @@ def to_markdown(result: BenchResult) -> str:
             f"| {name} ({measured.concurrency}) | {measured.wall_s:.1f} | {measured.items:,} | "
             f"{measured.items_per_s:,.0f} | {measured.pages:,} | {measured.requests:,} | "
             f"{measured.partitions} | "
-            f"{measured.max_partition_total:,} | {measured.peak_rss_mb:.0f} | {measured.complete} |"
+            f"{measured.max_partition_total:,} | {measured.peak_rss_mb:.0f} | {measured.cpu_s:.1f} | "
+            f"{measured.complete} |"
         )
     if result.speedup is not None:
         lines += [

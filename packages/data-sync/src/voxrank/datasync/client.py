@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from aiolimiter import AsyncLimiter
 from pydantic import SecretStr, ValidationError
+from pydantic_core import from_json
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
@@ -102,7 +103,7 @@ def _result_of(response: httpx.Response) -> dict[str, Any]:
     if status != 200:
         raise _error_from(response)
     try:
-        result = json.loads(response.content)["result"]
+        result = from_json(response.content)["result"]
     except (ValueError, KeyError, TypeError):
         raise TransientApiError(f"invalid or truncated JSON body ({len(response.content)} bytes)") from None
     if not isinstance(result, dict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 API_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -31,13 +31,6 @@ def _empty_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _api_datetime(value: Any) -> Any:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value.strip().replace("T", " "))
-    return value
-
-
-ApiDatetime = Annotated[datetime, BeforeValidator(_api_datetime)]
 OptionalFloat = Annotated[float | None, BeforeValidator(_empty_to_none)]
 
 
@@ -54,14 +47,14 @@ class Entity(Lenient):
 
 
 class ItemInfo(Lenient):
-    genre: list[Entity] = []
-    series: list[Entity] = []
-    maker: list[Entity] = []
-    label: list[Entity] = []
-    actress: list[Entity] = []
-    actor: list[Entity] = []
-    director: list[Entity] = []
-    author: list[Entity] = []
+    genre: list[Entity] = Field(default_factory=list)
+    series: list[Entity] = Field(default_factory=list)
+    maker: list[Entity] = Field(default_factory=list)
+    label: list[Entity] = Field(default_factory=list)
+    actress: list[Entity] = Field(default_factory=list)
+    actor: list[Entity] = Field(default_factory=list)
+    director: list[Entity] = Field(default_factory=list)
+    author: list[Entity] = Field(default_factory=list)
 
 
 class Review(Lenient):
@@ -76,7 +69,7 @@ class Delivery(Lenient):
 
 
 class Deliveries(Lenient):
-    delivery: list[Delivery] = []
+    delivery: list[Delivery] = Field(default_factory=list)
 
 
 class Prices(Lenient):
@@ -110,8 +103,8 @@ class Item(Lenient):
     )
     review: Review | None = None
     prices: Prices | None = None
-    date: ApiDatetime | None = None
-    iteminfo: ItemInfo = ItemInfo()
+    date: datetime | None = None
+    iteminfo: ItemInfo = Field(default_factory=ItemInfo)
 
 
 class ItemListResult(Lenient):
@@ -119,7 +112,7 @@ class ItemListResult(Lenient):
     result_count: int = 0
     total_count: int = 0
     first_position: int = 1
-    items: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = Field(default_factory=list)
     """Raw item objects: each is validated on its own so one bad record goes to quarantine, not the page."""
 
 
@@ -145,17 +138,17 @@ class Floor(Lenient):
 class Service(Lenient):
     name: str | None = None
     code: str
-    floor: list[Floor] = []
+    floor: list[Floor] = Field(default_factory=list)
 
 
 class Site(Lenient):
     name: str | None = None
     code: str
-    service: list[Service] = []
+    service: list[Service] = Field(default_factory=list)
 
 
 class FloorListResult(Lenient):
-    site: list[Site] = []
+    site: list[Site] = Field(default_factory=list)
 
 
 class ReferenceEntry(Lenient):
@@ -186,8 +179,24 @@ def _short_reason(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+_PAGE_OF_ITEMS = TypeAdapter(list[Item])
+
+
 def validate_items(raw_items: list[Any]) -> tuple[list[tuple[Item, dict[str, Any]]], list[RejectedItem]]:
     """Split a page into (item, raw) pairs and rejected records, keeping the last copy of a repeated id."""
+    try:
+        # The common case, a clean page, in one call into pydantic-core; a page with a bad record
+        # is gone through item by item to find it.
+        items = _PAGE_OF_ITEMS.validate_python(raw_items)
+    except ValidationError:
+        return _validate_one_by_one(raw_items)
+    unique = {item.content_id: (item, raw) for item, raw in zip(items, raw_items, strict=True)}
+    return list(unique.values()), []
+
+
+def _validate_one_by_one(
+    raw_items: list[Any],
+) -> tuple[list[tuple[Item, dict[str, Any]]], list[RejectedItem]]:
     accepted: dict[str, tuple[Item, dict[str, Any]]] = {}
     rejected: list[RejectedItem] = []
     for raw in raw_items:
