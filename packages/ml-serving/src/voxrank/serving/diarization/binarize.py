@@ -6,12 +6,19 @@ import numpy as np
 
 
 def hysteresis(activity: np.ndarray, onset: float, offset: float) -> np.ndarray:
-    """Boolean mask per frame: on once above `onset`, off again once below `offset` (vectorised)."""
+    """Boolean mask along the last axis: on once above `onset`, off again once below `offset` (vectorised)."""
     events = np.where(activity > onset, 1, np.where(activity < offset, 0, -1))
-    index = np.where(events >= 0, np.arange(len(activity)), 0)
-    latest = np.maximum.accumulate(index)
-    state = events[latest]
-    return state == 1
+    index = np.where(events >= 0, np.arange(activity.shape[-1]), 0)
+    latest = np.maximum.accumulate(index, axis=-1)
+    return np.take_along_axis(events, latest, axis=-1) == 1
+
+
+def top_speakers(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """`[T, S]` mask keeping, in each frame t, the `counts[t]` speakers with the highest scores."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(scores.shape[1])[None, :].repeat(len(scores), axis=0), axis=1)
+    return ranks < counts[:, None]
 
 
 def active_regions(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voxrank.serving.diarization.binarize import active_regions, hysteresis, smooth_regions
+from voxrank.serving.diarization.binarize import active_regions, hysteresis, smooth_regions, top_speakers
 from voxrank.serving.diarization.clustering import cluster_embeddings
 from voxrank.serving.diarization.config import PipelineConfig
 from voxrank.serving.diarization.segmenter import Segmenter
@@ -90,10 +90,16 @@ class DiarizationPipeline:
         duration = num_samples / config.sample_rate
         if num_global == 0:
             return Diarization([], duration, [])
-        per_window = _global_activity(local.activity, labels, num_global)
         offsets = np.round(local.starts / frame_samples).astype(np.int64)
-        timeline = overlap_add(per_window, offsets, total_frames)
-        return _turns(timeline, frame_s, duration, config)
+        per_window = _global_activity(local.activity, labels, num_global)
+        scores = overlap_add(per_window, offsets, total_frames)
+        # How many speakers talk in each frame comes from the windows' own activity (local speakers
+        # merged by cluster), so a clustering mistake swaps who speaks but does not erase speech, as in
+        # pyannote's reconstruction.
+        speaking = hysteresis(per_window.transpose(0, 2, 1), config.onset, config.offset).sum(axis=1)
+        counts = overlap_add(speaking[:, :, None].astype(np.float32), offsets, total_frames)[:, 0]
+        speaking_count = np.floor(counts + 0.5).astype(np.int64)
+        return _turns(top_speakers(scores, speaking_count), frame_s, duration, config)
 
 
 def _global_activity(activity: np.ndarray, labels: np.ndarray, num_global: int) -> np.ndarray:
@@ -108,10 +114,10 @@ def _global_activity(activity: np.ndarray, labels: np.ndarray, num_global: int) 
     return result
 
 
-def _turns(timeline: np.ndarray, frame_s: float, duration: float, config: PipelineConfig) -> Diarization:
+def _turns(speaking: np.ndarray, frame_s: float, duration: float, config: PipelineConfig) -> Diarization:
     turns: list[Turn] = []
-    for speaker in range(timeline.shape[1]):
-        mask = hysteresis(timeline[:, speaker], config.onset, config.offset)
+    for speaker in range(speaking.shape[1]):
+        mask = speaking[:, speaker]
         regions = [(start * frame_s, min(end * frame_s, duration)) for start, end in active_regions(mask)]
         for start, end in smooth_regions(regions, config.min_duration_on, config.min_duration_off):
             turns.append(Turn(start, end, str(speaker)))

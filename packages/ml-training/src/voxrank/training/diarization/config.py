@@ -48,7 +48,9 @@ class TrainingConfig(Strict):
     learning_rate: float = Field(default=2e-3, gt=0)
     weight_decay: float = Field(default=1e-2, ge=0)
     warmup_steps: int = Field(default=100, ge=0)
-    embedding_weight: float = Field(default=0.3, ge=0)
+    embedding_weight: float = Field(default=1.0, ge=0)
+    speaker_margin: float = Field(default=0.0, ge=0, lt=1, description="additive cosine margin (CosFace)")
+    speaker_scale: float = Field(default=16.0, gt=0, description="scale of the cosine logits")
     min_embedding_frames: int = Field(
         default=25, ge=1, description="frames a slot needs to train its embedding"
     )

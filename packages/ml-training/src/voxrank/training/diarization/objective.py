@@ -17,10 +17,13 @@ class DiarizationObjective(nn.Module):
         num_speakers: int,
         embedding_weight: float,
         min_frames: int,
+        *,
+        margin: float = 0.0,
+        scale: float = 16.0,
     ) -> None:
         super().__init__()
         self.model = model
-        self.classifier = AdditiveMarginSoftmax(embedding_dim, max(num_speakers, 1))
+        self.classifier = AdditiveMarginSoftmax(embedding_dim, max(num_speakers, 1), margin=margin, scale=scale)
         self.embedding_weight, self.min_frames = embedding_weight, min_frames
 
     def forward(

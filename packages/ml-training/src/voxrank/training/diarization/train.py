@@ -76,6 +76,8 @@ def _train(config: DiarizationConfig, resume: bool, console: Console, distribute
         len(data.speaker_names),
         settings.embedding_weight,
         settings.min_embedding_frames,
+        margin=settings.speaker_margin,
+        scale=settings.speaker_scale,
     ).to(distributed.device)
     optimizer = torch.optim.AdamW(
         objective.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
