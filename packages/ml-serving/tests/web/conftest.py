@@ -100,7 +100,9 @@ def synced_catalog(tmp_path_factory: pytest.TempPathFactory) -> str:
 def chromium_paths() -> tuple[str, str]:
     """Debian's chromium and chromedriver; skips locally without them, fails in CI (CI is set)."""
     browser = next(filter(None, map(shutil.which, BROWSERS)), None)
-    driver = shutil.which("chromedriver")
+    # GitHub's hosted runners keep their chromedriver in the folder CHROMEWEBDRIVER names.
+    search_path = os.pathsep.join(filter(None, [os.environ.get("PATH"), os.environ.get("CHROMEWEBDRIVER")]))
+    driver = shutil.which("chromedriver", path=search_path)
     if browser and driver:
         return browser, driver
     missing = "chromium" if not browser else "chromedriver (package chromium-driver)"
