@@ -58,12 +58,22 @@ class AuditResult:
                 "normalised_groups": len(self.duplicates.normalised_groups),
                 "near_pairs": len(self.duplicates.near_pairs),
             },
+            "families": self.families(),
             "exact_groups": self.duplicates.exact_groups,
             "normalised_groups": self.duplicates.normalised_groups,
             "near_duplicates": [asdict(pair) for pair in self.duplicates.near_pairs],
             "scripts": [asdict(entry) for entry in self.scripts],
             "skipped": [asdict(item) for item in self.skipped],
         }
+
+    def families(self) -> list[dict]:
+        """Each family of duplicates: the copy to keep, and what to archive or merge into it."""
+        members: dict[str, dict[str, list[str]]] = {}
+        for entry in self.scripts:
+            if entry.target:
+                family = members.setdefault(entry.target, {"archive": [], "merge": []})
+                family[entry.action].append(entry.path)
+        return [{"keep": keep, **family} for keep, family in sorted(members.items())]
 
 
 def _counts(values: object, order: list[str]) -> dict[str, int]:

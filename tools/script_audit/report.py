@@ -49,9 +49,11 @@ def render_markdown(data: dict) -> str:
         "## Scripts by purpose",
         "",
         *_table(["purpose", "scripts", "share"], _count_rows(summary["by_purpose"], total)),
-        "## Exact duplicates (same bytes)",
+        "## Duplicate families: what to keep",
         "",
     ]
+    lines += _families(data["families"])
+    lines += ["## Exact duplicates (same bytes)", ""]
     lines += _groups(data["exact_groups"], "No byte-identical copies.")
     lines += ["## Same code apart from whitespace and comments", ""]
     lines += _groups(data["normalised_groups"], "No copies that differ only in whitespace or comments.")
@@ -92,6 +94,17 @@ def render_markdown(data: dict) -> str:
             [[_code(s["path"]), s["language"], s["reason"]] for s in data["skipped"]],
         )
     return "\n".join(lines)
+
+
+def _families(families: list[dict]) -> list[str]:
+    if not families:
+        return ["No duplicates: every script is kept.", ""]
+    lines = []
+    for family in families:
+        lines.append(f"- keep {_code(family['keep'])}")
+        lines.extend(f"  - archive {_code(path)} (same code)" for path in family["archive"])
+        lines.extend(f"  - merge {_code(path)} into it (near duplicate)" for path in family["merge"])
+    return [*lines, ""]
 
 
 def _groups(groups: list[list[str]], empty: str) -> list[str]:

@@ -68,6 +68,17 @@ def test_each_family_keeps_one_canonical_copy_and_archives_or_merges_the_rest(au
     assert actions["deploy/serve.py"] == ("keep", None)
 
 
+def test_families_list_every_copy_under_the_one_to_keep(audit: dict) -> None:
+    assert audit["families"] == [
+        {
+            "keep": "ml/train_diarization.py",
+            "archive": ["ml/old/train_diarization.py", "ml/train_diarization_backup.py"],
+            "merge": ["experiments/fit_speakers.py", "experiments/train_diarization_v2.py"],
+        },
+        {"keep": "sync/sync_catalog.js", "archive": ["scripts/catalog_sync_copy.js"], "merge": []},
+    ]
+
+
 def test_binary_and_non_utf8_scripts_are_skipped_with_the_reason(audit: dict) -> None:
     skipped = {item["path"]: item["reason"] for item in audit["skipped"]}
     assert skipped == {
@@ -146,6 +157,7 @@ def test_cli_writes_a_markdown_report_and_the_same_data_as_json(tmp_path: Path) 
             assert f"`{path}`" in markdown
     assert "| `experiments/fit_speakers.py` | python |" in markdown
     assert "merge into `ml/train_diarization.py`" in markdown
+    assert "- keep `sync/sync_catalog.js`\n  - archive `scripts/catalog_sync_copy.js` (same code)" in markdown
     assert "| ml-training | 5 | 33% |" in markdown
     assert "`broken/latin1_notes.py` | python | not UTF-8" in markdown
     assert "skipped broken/compiled.py: binary file" in result.stderr
