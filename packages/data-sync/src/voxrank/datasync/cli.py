@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from voxrank.datasync import __version__
+from voxrank.datasync.analyses.output import Analysis
 from voxrank.datasync.engine import DEFAULT_LOWER_BOUND, SyncOptions, SyncSummary, default_worker_name
 from voxrank.datasync.errors import SyncError
 from voxrank.datasync.planner import Scope
@@ -24,6 +25,7 @@ console = Console()
 errors = Console(stderr=True)
 
 BENCH_OUT = Path("bench-results/data-sync")
+REPORTS_OUT = typer.Option(Path("sync-reports"), "--out", help="Folder for the Markdown, JSON and PNG files.")
 DATABASE_OPTION = typer.Option(None, "--database-url", help="Overrides VOXRANK_DATABASE_URL.")
 
 
@@ -201,6 +203,84 @@ def status(
             )  # fmt: skip
         console.print(table)
     console.print(f"items: {overview.items}, quarantined: {overview.quarantined}")
+
+
+def _write_analysis(name: str, database_url: str | None, out: Path, **options: Any) -> Analysis:
+    from sqlalchemy.exc import OperationalError
+
+    from voxrank.datasync.analyses import check, link, report, reviews
+    from voxrank.datasync.storage.database import create_database_engine, open_database, redact
+
+    builders = {
+        "report": report.build_report,
+        "reviews": reviews.build_reviews,
+        "link": link.build_link,
+        "check": check.build_check,
+        "diagnose": check.build_diagnosis,
+    }
+    settings = _settings(database_url=database_url)
+    try:
+        # check and diagnose look at the schema as it is; the others bring it to head first.
+        opener = create_database_engine if name in ("check", "diagnose") else open_database
+        engine = opener(settings.database_url)
+        analysis = builders[name](engine, **options)
+    except SyncError as error:
+        raise _fail(error) from None
+    except OperationalError as error:
+        raise _fail(SyncError(f"cannot read {redact(settings.database_url)}: {error.orig}")) from None
+    engine.dispose()
+    for path in analysis.write(out):
+        console.print(f"wrote {path}")
+    return analysis
+
+
+@app.command()
+def report(database_url: str | None = DATABASE_OPTION, out: Path = REPORTS_OUT) -> None:
+    """Rows vs API totals per partition, duplicates, null rate per field, freshness (MD, JSON, PNG)."""
+    _write_analysis("report", database_url, out)
+
+
+@app.command()
+def reviews(database_url: str | None = DATABASE_OPTION, out: Path = REPORTS_OUT) -> None:
+    """Review counts and averages against release dates over time (MD, JSON, PNG)."""
+    _write_analysis("reviews", database_url, out)
+
+
+@app.command("link")
+def link_works(
+    database_url: str | None = DATABASE_OPTION,
+    out: Path = REPORTS_OUT,
+    labelled_items: int = typer.Option(
+        20_000, help="Size of the labelled synthetic set for precision/recall."
+    ),
+) -> None:
+    """Group the same work across services and floors; precision and recall on a labelled set (MD, JSON)."""
+    analysis = _write_analysis("link", database_url, out, labelled_items=labelled_items)
+    evaluation = analysis.data["evaluation"]
+    console.print(
+        f"{analysis.data['groups']} groups; labelled set precision {evaluation['precision']:.4f}, "
+        f"recall {evaluation['recall']:.4f}"
+    )
+
+
+@app.command()
+def check(database_url: str | None = DATABASE_OPTION, out: Path = REPORTS_OUT) -> None:
+    """Orphans, missing indexes, schema drift, stuck partitions; exits 1 when an error is found."""
+    analysis = _write_analysis("check", database_url, out)
+    table = Table("check", "severity", "detail", "suggested fix", title="database check")
+    for finding in analysis.data["findings"]:
+        table.add_row(finding["check"], finding["severity"], finding["detail"], finding["fix"])
+    console.print(table)
+    if any(finding["severity"] == "error" for finding in analysis.data["findings"]):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def diagnose(database_url: str | None = DATABASE_OPTION, out: Path = REPORTS_OUT) -> None:
+    """The checks plus per-run progress, partition states and quarantine reasons, with fixes (MD, JSON)."""
+    analysis = _write_analysis("diagnose", database_url, out)
+    problems = [f for f in analysis.data["findings"] if f["severity"] != "ok"]
+    console.print(f"{len(problems)} problem(s); details in {out / 'diagnose.md'}")
 
 
 @app.command("fake-api")
