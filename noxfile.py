@@ -211,3 +211,10 @@ def export(session: nox.Session) -> None:
     install_package(session, "ml-training")
     repository = str(ROOT / "model-repository")
     session.run("python", "-m", "voxrank.training.export.release", "-r", repository, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def sync_bench(session: nox.Session) -> None:
+    """Data-sync benchmark: 200k-item fake catalog, 20 ms latency, 5% faults, concurrent vs sequential."""
+    install_package(session, "data-sync")
+    session.run("voxrank-sync", "bench", "--out", str(BENCH_RESULTS / "data-sync"), *session.posargs)
