@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func, select, update
 
+from voxrank.datasync.engine import SyncOptions
 from voxrank.datasync.errors import CorruptCheckpointError, TransientApiError
+from voxrank.datasync.planner import Scope
+from voxrank.datasync.session import synchronize
 from voxrank.datasync.storage import schema
 from voxrank.datasync.storage.database import open_database
 
@@ -152,3 +158,29 @@ def test_a_corrupt_checkpoint_is_reported_and_repair_refetches_its_pages(
 
     assert repaired.status == "done" and repaired.pages_fetched > 0
     assert_equals_source(url, fake)
+
+
+def test_reference_tables_hold_every_entity_of_the_searches(start_fake_api, settings_for, tmp_path) -> None:
+    fake = start_fake_api(items=300, offset_cap=CAP)
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    options = SyncOptions(
+        scope=Scope("FANZA", "digital", "videoa"), offset_cap=CAP, upper_bound=datetime(2026, 1, 1)
+    )
+
+    summary = asyncio.run(synchronize(settings_for(fake, url), options, reference=True))
+
+    assert summary.reference_entries == {
+        "genre": 60,
+        "maker": 300,
+        "series": 3000,
+        "author": 3000,
+        "actress": 20000,
+    }
+    engine = open_database(url)
+    with engine.connect() as connection:
+        genres = connection.execute(select(func.count()).select_from(schema.genres)).scalar_one()
+        actresses = connection.execute(
+            select(func.count()).select_from(schema.people).where(schema.people.c.role == "actress")
+        ).scalar_one()
+    engine.dispose()
+    assert genres == 60 and actresses == 20000

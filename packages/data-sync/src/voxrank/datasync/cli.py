@@ -69,22 +69,28 @@ def _print_summary(summary: SyncSummary) -> None:
         f"{summary.quarantined} quarantined, {summary.requests} requests"
         + (f", watermark {summary.watermark}" if summary.watermark else "")
     )
+    if summary.reference_entries:
+        console.print(f"reference tables: {summary.reference_entries}")
     if summary.status == "incomplete":
         console.print("other workers still hold partitions of this run; it completes when they finish")
 
 
 def _sync(
-    settings: SyncSettings, options: SyncOptions, quiet: bool, summary_json: Path | None = None
+    settings: SyncSettings,
+    options: SyncOptions,
+    quiet: bool,
+    summary_json: Path | None = None,
+    reference: bool = False,
 ) -> None:
     from voxrank.datasync.progress import RichProgress
     from voxrank.datasync.session import synchronize
 
     try:
         if quiet:
-            summary = asyncio.run(synchronize(settings, options))
+            summary = asyncio.run(synchronize(settings, options, reference=reference))
         else:
             with RichProgress(console) as progress:
-                summary = asyncio.run(synchronize(settings, options, progress))
+                summary = asyncio.run(synchronize(settings, options, progress, reference=reference))
     except SyncError as error:
         raise _fail(error) from None
     _print_summary(summary)
@@ -119,6 +125,7 @@ def run(
     summary_json: Annotated[
         Path | None, typer.Option(help="Also write the run's summary as JSON here.")
     ] = None,
+    reference: bool = typer.Option(False, help="Also refresh genres/makers/series/authors/actresses tables."),
 ) -> None:
     """Sync the catalog: plan date partitions, fetch pages, commit each with its checkpoint.
 
@@ -134,7 +141,7 @@ def run(
         offset_cap=settings.offset_cap, lower_bound=since, upper_bound=until, incremental=incremental,
         overlap=timedelta(hours=overlap_hours), fresh=fresh, worker=worker or default_worker_name(),
     )  # fmt: skip
-    _sync(settings, options, quiet, summary_json)
+    _sync(settings, options, quiet, summary_json, reference)
 
 
 @app.command()

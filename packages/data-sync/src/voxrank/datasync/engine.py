@@ -77,6 +77,8 @@ class SyncSummary:
     requests: int = 0
     elapsed_s: float = 0.0
     watermark: datetime | None = None
+    reference_entries: dict[str, int] = field(default_factory=dict)
+    """Entries stored per reference kind, when the run also refreshed the reference tables."""
 
     @property
     def items_per_second(self) -> float:

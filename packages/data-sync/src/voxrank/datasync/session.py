@@ -5,6 +5,7 @@ from __future__ import annotations
 from voxrank.datasync.client import DmmClient, RetryPolicy
 from voxrank.datasync.engine import ProgressSink, Synchronizer, SyncOptions, SyncSummary
 from voxrank.datasync.errors import SyncError
+from voxrank.datasync.reference import sync_reference_tables
 from voxrank.datasync.settings import SyncSettings
 from voxrank.datasync.storage.database import open_database
 
@@ -27,12 +28,20 @@ def client_from(settings: SyncSettings) -> DmmClient:
 
 
 async def synchronize(
-    settings: SyncSettings, options: SyncOptions, progress: ProgressSink | None = None
+    settings: SyncSettings,
+    options: SyncOptions,
+    progress: ProgressSink | None = None,
+    *,
+    reference: bool = False,
 ) -> SyncSummary:
-    """Open the database (migrating it), then run or resume the sync `options` describe."""
+    """Open the database (migrating it), then run or resume the sync `options` describe; with
+    `reference`, then refresh the reference tables of the scope's floors."""
     engine = open_database(settings.database_url)
     try:
         async with client_from(settings) as client:
-            return await Synchronizer(engine, client, options, progress).run()
+            summary = await Synchronizer(engine, client, options, progress).run()
+            if reference:
+                summary.reference_entries = dict(await sync_reference_tables(engine, client, options.scope))
+            return summary
     finally:
         engine.dispose()
