@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--restore", metavar="NAME", help="bring an archived script back, byte-identical")
     parser.add_argument("--list", action="store_true", help="list the archived scripts")
     parser.add_argument("--check", action="store_true", help="verify every archived file against its sha256")
-    parser.add_argument("--repo", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("--repo", type=Path, default=ROOT, help="repository to work in (default: this one)")
     return parser
 
 
