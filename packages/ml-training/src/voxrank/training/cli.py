@@ -9,6 +9,7 @@ from voxrank.training import __version__
 from voxrank.training.bench.cli import bench_reference
 from voxrank.training.diarization.cli import evaluate_diarization, train_diarization
 from voxrank.training.export.cli import export
+from voxrank.training.twotower.cli import evaluate_twotower, train_twotower
 
 app = typer.Typer(help="Train, evaluate and export voxrank models.", no_args_is_help=True)
 console = Console()
@@ -18,6 +19,8 @@ app.add_typer(evaluate_app, name="evaluate")
 app.command("diarization")(train_diarization)
 evaluate_app.command("diarization")(evaluate_diarization)
 app.command("export")(export)
+app.command("twotower")(train_twotower)
+evaluate_app.command("twotower")(evaluate_twotower)
 
 
 def _print_version(value: bool) -> None:

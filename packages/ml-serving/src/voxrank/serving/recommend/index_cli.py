@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +13,7 @@ from rich.progress import Progress
 
 from voxrank.serving.models.validation import load_validated
 from voxrank.serving.recommend.catalog import iter_catalog
-from voxrank.serving.recommend.items import ItemRecord
+from voxrank.serving.recommend.items import ItemRecord, iter_item_lines
 from voxrank.serving.recommend.settings import RecommendSettings
 from voxrank.serving.recommend.store_url import new_store, persist
 from voxrank.serving.recommend.towers import ITEM_TASK, Tower
@@ -26,23 +25,6 @@ index_app = typer.Typer(
     help="Build the item vector index that /v1/recommendations searches.", no_args_is_help=True
 )
 console = Console(stderr=True)
-
-
-def _jsonl_items(path: Path, batch_size: int) -> Iterator[list[ItemRecord]]:
-    batch: list[ItemRecord] = []
-    with path.open(encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                batch.append(ItemRecord.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{line_number}: not an item record ({error})") from error
-            if len(batch) == batch_size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
 
 
 def load_item_tower(repository: Path, model: str, version: str) -> Tower:
@@ -86,7 +68,7 @@ def build(
     target = store or RecommendSettings().store
     try:
         tower = load_item_tower(repository, model, version)
-        batches = iter_catalog(catalog, batch_size) if catalog else _jsonl_items(items, batch_size)  # type: ignore[arg-type]
+        batches = iter_catalog(catalog, batch_size) if catalog else iter_item_lines(items, batch_size)  # type: ignore[arg-type]
         ids, vectors = embed_catalog(tower, batches)
         index = new_store(target)
         index.replace(ids, vectors, tower.version)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 PEOPLE_FIELDS = ("actress_ids", "actor_ids", "director_ids", "author_ids")
@@ -82,3 +84,21 @@ class UserHistory:
     @property
     def item_ids(self) -> list[str]:
         return [interaction.item_id for interaction in self.interactions]
+
+
+def iter_item_lines(path: Path, batch_size: int) -> Iterator[list[ItemRecord]]:
+    """Batches of items from a JSON-lines file, one `ItemRecord.from_dict` object per line."""
+    batch: list[ItemRecord] = []
+    with path.open(encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                batch.append(ItemRecord.from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{line_number}: not an item record ({error})") from error
+            if len(batch) == batch_size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,1 @@
+"""Two-tower recommender: interaction data, towers, contrastive training, evaluation against baselines."""
