@@ -86,6 +86,8 @@ def serve(
 ) -> None:
     """Run the HTTP API (every other setting comes from VOXRANK_* variables; see the README)."""
     from voxrank.serving.api.server import serve as run_server
+    from voxrank.serving.models.manager import session_config
+    from voxrank.serving.runtime import ProviderError
 
     settings = _settings(
         model_repository=repository,
@@ -95,6 +97,11 @@ def serve(
         providers=provider or None,
         strict_providers=strict_providers,
     )
+    try:
+        # A provider this onnxruntime lacks fails here in one line; one that fails to load, at startup.
+        session_config(settings).chain.available()
+    except ProviderError as error:
+        raise _fail(str(error)) from error
     run_server(settings)
 
 
@@ -114,6 +121,7 @@ def models(
     if not names:
         raise _fail(f"no model with a READY version in {settings.model_repository}")
     table = Table("model", "versions", "newest", "task", "precision", "size", "check")
+    problems = []
     for name in names:
         newest = store.resolve(name)
         manifest = newest.manifest
@@ -121,11 +129,14 @@ def models(
             verify(newest, golden=verify_golden)
             check = "ok (golden)" if verify_golden else "ok"
         except RepositoryError as error:
-            check = f"[red]{error}[/red]"
+            check = "[red]rejected[/red]"
+            problems.append(f"{name} {newest.version}: {error}")
         versions = ", ".join(str(version) for version in store.versions(name))
         size = f"{manifest.size_bytes / 1e6:.2f} MB"
         table.add_row(name, versions, str(newest.version), manifest.task, manifest.precision, size, check)
     console.print(table)
+    for problem in problems:
+        console.print(problem, highlight=False, soft_wrap=True)
 
 
 @app.command()
