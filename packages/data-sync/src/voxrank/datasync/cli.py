@@ -7,18 +7,20 @@ import json
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from voxrank.datasync import __version__
-from voxrank.datasync.analyses.output import Analysis
 from voxrank.datasync.engine import DEFAULT_LOWER_BOUND, SyncOptions, SyncSummary, default_worker_name
 from voxrank.datasync.errors import SyncError
 from voxrank.datasync.planner import Scope
 from voxrank.datasync.settings import SyncSettings
+
+if TYPE_CHECKING:
+    from voxrank.datasync.analyses.output import Analysis
 
 app = typer.Typer(help="Sync the DMM Web Service API v3 catalog into a database.", no_args_is_help=True)
 console = Console()
@@ -332,14 +334,16 @@ def bench(
     fault_rate: float = typer.Option(0.05),
     concurrency: int = typer.Option(8),
     offset_cap: int = typer.Option(50_000),
-    sequential: bool = typer.Option(True, help="Also time a sequential client (concurrency 1)."),
+    sequential_items: int = typer.Option(
+        25_000, help="The sequential client (concurrency 1) syncs the newest this-many items; 0 skips it."
+    ),
 ) -> None:
     """Benchmark a full sync of a fake catalog past the offset cap, concurrent against sequential."""
     from voxrank.datasync.bench import BenchConfig, run_bench, to_markdown
 
     config = BenchConfig(
         items=items, latency_ms=latency_ms, fault_rate=fault_rate, concurrency=concurrency,
-        offset_cap=offset_cap, sequential=sequential,
+        offset_cap=offset_cap, sequential_items=sequential_items,
     )  # fmt: skip
     result = run_bench(config, out)
     console.print(to_markdown(result))

@@ -37,10 +37,17 @@ class SourceComparison:
         )
 
 
-def source_snapshot(base_url: str, site: str = "FANZA") -> dict[str, dict[str, Any]]:
-    """{content_id: fields} of every well-formed item of `site`, as the fake API holds them now."""
+def source_snapshot(
+    base_url: str, site: str = "FANZA", since: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """{content_id: fields} of every well-formed item of `site` (released at or after `since`, an ISO
+    date), as the fake API holds them now."""
     rows = httpx.get(f"{base_url}/_fake/snapshot", timeout=300).json()
-    return {cid: row for cid, row in rows.items() if row["site"] == site}
+    return {
+        cid: row
+        for cid, row in rows.items()
+        if row["site"] == site and (since is None or row["release_date"] >= since)
+    }
 
 
 def stored_rows(database_url: str) -> tuple[dict[str, dict[str, Any]], int]:
@@ -67,8 +74,10 @@ def stored_rows(database_url: str) -> tuple[dict[str, dict[str, Any]], int]:
     return rows, int(count)
 
 
-def compare_with_source(database_url: str, base_url: str, site: str = "FANZA") -> SourceComparison:
-    source = source_snapshot(base_url, site)
+def compare_with_source(
+    database_url: str, base_url: str, site: str = "FANZA", since: str | None = None
+) -> SourceComparison:
+    source = source_snapshot(base_url, site, since)
     stored, row_count = stored_rows(database_url)
     comparison = SourceComparison(source_count=len(source), row_count=row_count, distinct_ids=len(stored))
     comparison.missing = sorted(set(source) - set(stored))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from pydantic_core import to_json
 
 from voxrank.datasync.models import Item, parse_price
 from voxrank.datasync.storage.schema import ENTITY_LINKS, PEOPLE_ROLES
@@ -94,7 +95,7 @@ def page_rows(
         rows.payloads.append(
             {
                 "content_id": item.content_id,
-                "payload": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+                "payload": to_json(raw).decode(),
                 "fetched_at": fetched_at,
             }
         )
