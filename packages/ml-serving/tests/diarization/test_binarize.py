@@ -19,7 +19,7 @@ def test_top_speakers_keeps_the_counted_best_per_frame() -> None:
 
 
 def test_regions_and_smoothing() -> None:
-    assert active_regions(np.array([0, 1, 1, 0, 1], dtype=bool)) == [(1, 3), (4, 5)]
-    assert smooth_regions(
-        [(0.0, 1.0), (1.05, 2.0), (3.0, 3.1)], min_duration_on=0.2, min_duration_off=0.1
-    ) == [(0.0, 2.0)]
+    starts, ends = active_regions(np.array([0, 1, 1, 0, 1], dtype=bool))
+    assert (starts.tolist(), ends.tolist()) == ([1, 4], [3, 5])
+    starts, ends = smooth_regions(np.array([0.0, 1.05, 3.0]), np.array([1.0, 2.0, 3.1]), 0.2, 0.1)
+    assert (starts.tolist(), ends.tolist()) == ([0.0], [2.0])

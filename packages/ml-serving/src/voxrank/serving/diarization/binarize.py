@@ -15,26 +15,32 @@ def hysteresis(activity: np.ndarray, onset: float, offset: float) -> np.ndarray:
 
 def top_speakers(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """`[T, S]` mask keeping, in each frame t, the `counts[t]` speakers with the highest scores."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(scores.shape[1])[None, :].repeat(len(scores), axis=0), axis=1)
-    return ranks < counts[:, None]
+    mask = np.zeros(scores.shape, dtype=bool)
+    remaining = scores.astype(np.float32, copy=True)
+    rows = np.arange(len(scores))
+    # Counts are at most K (3), so a few argmax passes beat sorting every frame's S scores.
+    for rank in range(min(int(counts.max(initial=0)), scores.shape[1])):
+        best = remaining.argmax(axis=1)
+        chosen = counts > rank
+        mask[rows[chosen], best[chosen]] = True
+        remaining[rows, best] = -np.inf
+    return mask
 
 
-def active_regions(mask: np.ndarray) -> list[tuple[int, int]]:
-    """`[start, end)` frame index pairs of the runs of True in `mask`."""
+def active_regions(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) frame indices of the runs of True in `mask`."""
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
 def smooth_regions(
-    regions: list[tuple[float, float]], min_duration_on: float, min_duration_off: float
-) -> list[tuple[float, float]]:
+    starts: np.ndarray, ends: np.ndarray, min_duration_on: float, min_duration_off: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Fill gaps shorter than `min_duration_off`, then drop regions shorter than `min_duration_on`."""
-    merged: list[tuple[float, float]] = []
-    for start, end in regions:
-        if merged and start - merged[-1][1] < min_duration_off:
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return [(start, end) for start, end in merged if end - start >= min_duration_on]
+    if len(starts) == 0:
+        return starts, ends
+    kept_gaps = starts[1:] - ends[:-1] >= min_duration_off
+    starts = starts[np.concatenate([[True], kept_gaps])]
+    ends = ends[np.concatenate([kept_gaps, [True]])]
+    long_enough = ends - starts >= min_duration_on
+    return starts[long_enough], ends[long_enough]

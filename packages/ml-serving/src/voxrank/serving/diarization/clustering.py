@@ -28,7 +28,9 @@ def cluster_embeddings(
     found = len(np.unique(labels))
     wanted = min(num_clusters or _clip(found, min_clusters, max_clusters), count)
     if wanted != found:
-        # cut_tree, unlike fcluster's maxclust, yields exactly `wanted` clusters even when merges tie.
+        labels = fcluster(tree, t=wanted, criterion="maxclust")
+    if len(np.unique(labels)) != wanted:
+        # Merges at tied heights make maxclust stop short; cut_tree (slower) splits them exactly.
         labels = cut_tree(tree, n_clusters=wanted)[:, 0]
     return _renumber_by_first_occurrence(labels)
 

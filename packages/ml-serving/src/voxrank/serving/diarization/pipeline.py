@@ -52,12 +52,14 @@ class DiarizationPipeline:
         return self.diarize_segmentation(local, len(waveform), num_speakers, min_speakers, max_speakers)
 
     def segment(self, waveform: np.ndarray) -> LocalSegmentation:
-        """Run the segmenter over all windows, `batch_size` windows at a time."""
-        starts = window_starts(len(waveform), self.config.window_samples, self.config.step_samples)
-        windows = cut_windows(waveform.astype(np.float32, copy=False), starts, self.config.window_samples)
+        """Run the segmenter over all windows, `batch_size` at a time (cut per batch: bounded memory)."""
+        config = self.config
+        starts = window_starts(len(waveform), config.window_samples, config.step_samples)
+        samples = waveform.astype(np.float32, copy=False)
         activities, embeddings = [], []
-        for first in range(0, len(windows), self.config.batch_size):
-            activity, embedding = self.segmenter(windows[first : first + self.config.batch_size])
+        for first in range(0, len(starts), config.batch_size):
+            windows = cut_windows(samples, starts[first : first + config.batch_size], config.window_samples)
+            activity, embedding = self.segmenter(windows)
             activities.append(np.asarray(activity, dtype=np.float32))
             embeddings.append(np.asarray(embedding, dtype=np.float32))
         return LocalSegmentation(np.concatenate(activities), np.concatenate(embeddings), starts)
@@ -91,36 +93,59 @@ class DiarizationPipeline:
         if num_global == 0:
             return Diarization([], duration, [])
         offsets = np.round(local.starts / frame_samples).astype(np.int64)
-        per_window = _global_activity(local.activity, labels, num_global)
-        scores = overlap_add(per_window, offsets, total_frames)
+        merged, merged_labels = _merge_by_cluster(local.activity, labels)
+        scores = _speaker_scores(merged, merged_labels, offsets, total_frames, num_global)
         # How many speakers talk in each frame comes from the windows' own activity (local speakers
         # merged by cluster), so a clustering mistake swaps who speaks but does not erase speech, as in
         # pyannote's reconstruction.
-        speaking = hysteresis(per_window.transpose(0, 2, 1), config.onset, config.offset).sum(axis=1)
-        counts = overlap_add(speaking[:, :, None].astype(np.float32), offsets, total_frames)[:, 0]
+        speaking = hysteresis(merged.transpose(0, 2, 1), config.onset, config.offset) & (
+            merged_labels[:, :, None] >= 0
+        )
+        counts = overlap_add(speaking.sum(axis=1)[:, :, None].astype(np.float32), offsets, total_frames)[:, 0]
         speaking_count = np.floor(counts + 0.5).astype(np.int64)
         return _turns(top_speakers(scores, speaking_count), frame_s, duration, config)
 
 
-def _global_activity(activity: np.ndarray, labels: np.ndarray, num_global: int) -> np.ndarray:
-    """`[W, F, S]`: per window, each global speaker's activity (max over local speakers mapped to it)."""
-    windows, frames, local_speakers = activity.shape
-    result = np.zeros((windows, frames, num_global), dtype=np.float32)
-    window_index = np.arange(windows)
-    for k in range(local_speakers):
-        mapped = labels[:, k] >= 0
-        rows, cols = window_index[mapped], labels[mapped, k]
-        result[rows, :, cols] = np.maximum(result[rows, :, cols], activity[mapped, :, k])
-    return result
+def _merge_by_cluster(activity: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local speakers of one window that fell into the same cluster become one (max of activities);
+    the later slot is then marked -1. Shapes stay `[W, F, K]` and `[W, K]`, so this is cheap."""
+    merged, merged_labels = activity.copy(), labels.copy()
+    for k in range(1, labels.shape[1]):
+        for earlier in range(k):
+            same = (merged_labels[:, k] >= 0) & (merged_labels[:, k] == merged_labels[:, earlier])
+            merged[same, :, earlier] = np.maximum(merged[same, :, earlier], merged[same, :, k])
+            merged_labels[same, k] = -1
+    return merged, merged_labels
+
+
+def _speaker_scores(
+    merged: np.ndarray, labels: np.ndarray, offsets: np.ndarray, total_frames: int, num_global: int
+) -> np.ndarray:
+    """`[T, S]`: each global speaker's activity averaged over the windows covering each frame."""
+    frames = merged.shape[1]
+    length = max(total_frames, int(offsets[-1]) + frames)
+    summed = np.zeros((length, num_global), dtype=np.float32)
+    covering = np.zeros(length, dtype=np.float32)
+    for offset, window, window_labels in zip(offsets, merged, labels, strict=True):
+        present = window_labels >= 0
+        summed[offset : offset + frames, window_labels[present]] += window[:, present]
+        covering[offset : offset + frames] += 1
+    return summed[:total_frames] / np.maximum(covering[:total_frames, None], 1)
 
 
 def _turns(speaking: np.ndarray, frame_s: float, duration: float, config: PipelineConfig) -> Diarization:
     turns: list[Turn] = []
     for speaker in range(speaking.shape[1]):
-        mask = speaking[:, speaker]
-        regions = [(start * frame_s, min(end * frame_s, duration)) for start, end in active_regions(mask)]
-        for start, end in smooth_regions(regions, config.min_duration_on, config.min_duration_off):
-            turns.append(Turn(start, end, str(speaker)))
+        starts, ends = active_regions(speaking[:, speaker])
+        starts, ends = smooth_regions(
+            starts * frame_s,
+            np.minimum(ends * frame_s, duration),
+            config.min_duration_on,
+            config.min_duration_off,
+        )
+        turns.extend(
+            Turn(start, end, str(speaker)) for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+        )
     turns.sort()
     order = list(dict.fromkeys(turn.speaker for turn in turns))
     names = {speaker: f"SPEAKER_{index:02d}" for index, speaker in enumerate(order)}

@@ -14,12 +14,12 @@ def window_starts(num_samples: int, window_samples: int, step_samples: int) -> n
 
 
 def cut_windows(waveform: np.ndarray, starts: np.ndarray, window_samples: int) -> np.ndarray:
-    """`[W, window_samples]` float32 view-free copy; the tail is zero-padded."""
-    needed = int(starts[-1]) + window_samples
-    padded = np.zeros(max(needed, len(waveform)), dtype=np.float32)
-    padded[: len(waveform)] = waveform
-    strided = np.lib.stride_tricks.sliding_window_view(padded, window_samples)
-    return np.ascontiguousarray(strided[starts])
+    """`[W, window_samples]` float32 copy of the windows at `starts`; a window past the end is zero-padded."""
+    windows = np.zeros((len(starts), window_samples), dtype=np.float32)
+    for row, start in enumerate(starts.tolist()):
+        piece = waveform[start : start + window_samples]
+        windows[row, : len(piece)] = piece
+    return windows
 
 
 def overlap_add(per_window: np.ndarray, frame_offsets: np.ndarray, total_frames: int) -> np.ndarray:
