@@ -14,7 +14,7 @@ class SyncSettings(BaseSettings):
 
     dmm_api_id: SecretStr | None = None
     dmm_affiliate_id: str | None = None
-    database_url: str = "sqlite:///voxrank-catalog.db"
+    database_url: str = "sqlite:///voxrank-catalog.sqlite"
     api_base_url: str = DEFAULT_API_BASE_URL
     rate_limit: float = Field(default=5.0, gt=0, description="requests per second, retries included")
     concurrency: int = Field(default=4, ge=1, le=64)
