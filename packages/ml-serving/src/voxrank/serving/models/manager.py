@@ -177,7 +177,7 @@ class ModelManager:
     def _served_names(self) -> list[str]:
         if self.settings.models:
             return list(self.settings.models)
-        return list(self.repository.models()) if self.settings.model_repository.is_dir() else []
+        return self.repository.models()
 
     def _ensure_slot(self, name: str) -> ModelSlot:
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from pathlib import Path
 
 from watchfiles import awatch
 
@@ -43,15 +44,27 @@ class RepositoryWatcher:
                 continue
             # Versions published between startup and the first watch are found by this refresh.
             await self._refresh()
-            async for _ in awatch(
-                root,
-                stop_event=self._stop,
-                debounce=self.settings.reload_debounce_ms,
-                force_polling=self.settings.reload == "poll",
-                poll_delay_ms=int(self.settings.poll_interval_s * 1000),
-                recursive=True,
-            ):
-                await self._refresh()
+            try:
+                await self._watch(root)
+            except OSError as error:
+                # The folder went away (unmounted, replaced): keep serving and wait for it again.
+                log.warning("watching %s stopped (%s); waiting for it to come back", root, error)
+                await self._sleep(self.settings.poll_interval_s)
+
+    async def _watch(self, root: Path) -> None:
+        async for _ in awatch(
+            root,
+            stop_event=self._stop,
+            debounce=self.settings.reload_debounce_ms,
+            force_polling=self.settings.reload == "poll",
+            poll_delay_ms=int(self.settings.poll_interval_s * 1000),
+            recursive=True,
+        ):
+            await self._refresh()
+            if not root.is_dir():
+                # Removed or replaced: a watch on the old folder would never fire again.
+                log.warning("%s disappeared; waiting for it to come back", root)
+                return
 
     async def _refresh(self) -> None:
         try:
