@@ -66,7 +66,8 @@ def render_openapi(document: Document) -> str:
     lines += [
         "The live document is served at `/openapi.json` (interactive at `/docs`). With API keys configured "
         "(`VOXRANK_API_KEYS`), every `/v1` route also wants the key in the header named by "
-        "`VOXRANK_API_KEY_HEADER` (`X-API-Key` by default).",
+        "`VOXRANK_API_KEY_HEADER` (`X-API-Key` by default). The web page at `/` and the `/ui/*` routes it "
+        "uses are not part of the document: packages/ml-serving/README.md describes them.",
         "",
     ]
     for tag, operations in _operations_by_tag(document).items():
