@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +138,23 @@ def test_both_towers_export_with_parity_and_serve_the_same_embeddings(
         )
     assert np.allclose(towers[USER_TASK].embed_users(histories), expected_users.numpy(), atol=1e-4)
     assert np.allclose(towers[ITEM_TASK].embed_items(split.catalog), expected_items.numpy(), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_two_process_ddp_run_trains_and_writes_one_checkpoint(
+    tiny_config: TwoTowerTrainingConfig, tmp_path: Path
+) -> None:
+    tiny_config.train.epochs = 1
+    tiny_config.evaluation.baselines = []
+    config_path = tmp_path / "ddp.toml"
+    config_path.write_text(_toml(tiny_config), encoding="utf-8")
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--no-python"]
+    command += [str(Path(sys.executable).parent / "voxrank-train"), "twotower", "--config", str(config_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    checkpoint = load_checkpoint(tiny_config.output_dir / "checkpoints" / "last.pt")
+    single = Trainer(tiny_config, load_split(tiny_config.data), Distributed())
+    # Each process took half of every global batch, so the step count is that of one process.
+    assert checkpoint["step"] == single.total_steps
+    rows = [json.loads(line) for line in (tiny_config.output_dir / "metrics.jsonl").read_text().splitlines()]
+    assert len([row for row in rows if "loss" in row]) == len({row["step"] for row in rows if "loss" in row})
