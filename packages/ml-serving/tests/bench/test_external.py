@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,23 @@ WRITE_JSON = (
     "import json, sys; json.dump({'items_per_s': 2500.5, 'runs': [{'wall_s': 80}], 'ok': True, 'label': 'x'},"
     " open(sys.argv[1] + '/result.json', 'w'))"
 )
+
+
+SPAWN_AND_WAIT = (
+    "import pathlib, subprocess, sys, time; "
+    "worker = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+    "pathlib.Path(sys.argv[1], 'worker.pid').write_text(str(worker.pid)); time.sleep(60)"
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited; only its parent has not collected it yet.
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "zombie" in status.read_text())
 
 
 def test_flatten_keeps_numeric_leaves_under_dotted_paths() -> None:
@@ -26,7 +44,7 @@ def test_registered_commands_run_and_their_failures_are_reported(tmp_path: Path)
         ),
         ExternalBenchmark("absent", ("voxrank-no-such-command", "bench"), "not installed", "r.json"),
         ExternalBenchmark("silent", (sys.executable, "-c", "pass"), "writes nothing", "result.json"),
-        ExternalBenchmark("slow", (sys.executable, "-c", "import time; time.sleep(5)"), "", "r.json", 0.5),
+        ExternalBenchmark("slow", (sys.executable, "-c", SPAWN_AND_WAIT, OUTPUT_DIR), "", "r.json", 1.0),
     )
     results = {m.name: m for m in run_registered(tmp_path, registry=registry)}
     assert results["writes"].status == "ok"
@@ -40,6 +58,8 @@ def test_registered_commands_run_and_their_failures_are_reported(tmp_path: Path)
     assert "not installed" in (results["absent"].reason or "")
     assert results["slow"].status == "failed"
     assert "limit" in (results["slow"].reason or "")
+    worker = int((tmp_path / "slow" / "worker.pid").read_text())
+    assert not _alive(worker), "a timed-out benchmark's own children are stopped too"
 
 
 def test_only_the_named_benchmarks_run(tmp_path: Path) -> None:
