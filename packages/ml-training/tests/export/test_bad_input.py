@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -23,7 +24,6 @@ from voxrank.training.export import (
     ExportValidationError,
     UnknownModelError,
     UnsupportedPrecisionError,
-    export_config_class,
     export_model,
 )
 from voxrank.training.export import config as export_config
@@ -152,25 +152,23 @@ def test_calibration_data_from_a_file_is_used(
 
 
 def test_a_model_outside_the_tolerance_is_refused_and_nothing_published(
-    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_exporter: Exporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(export_config.PARITY_TOLERANCE, "int8", 1e-9)
-    exporter = Exporter(export_config_class("tinyconv")(tiny_checkpoint))
     with pytest.raises(
         ExportValidationError, match=r"activity differs from torch by .* > 1e-09 at input shapes"
     ):
-        exporter.export("int8", "1.0.0", ModelRepository(tmp_path / "repo"))
+        tiny_exporter.export("int8", "1.0.0", ModelRepository(tmp_path / "repo"))
     assert tree(tmp_path / "repo") == []
 
 
 def test_a_task_metric_worse_than_allowed_is_refused(
-    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_exporter: Exporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config_class = export_config_class("tinyconv")
-    monkeypatch.setattr(config_class, "max_frame_error_delta", -1.0)
-    exporter = Exporter(config_class(tiny_checkpoint))
+    assert tiny_exporter.metric is not None
+    monkeypatch.setattr(tiny_exporter, "metric", dataclasses.replace(tiny_exporter.metric, max_delta=-1.0))
     with pytest.raises(ExportValidationError, match=r"frame_error is .* for torch: worse by .* > -1"):
-        exporter.export("fp32", "1.0.0", ModelRepository(tmp_path / "repo"))
+        tiny_exporter.export("fp32", "1.0.0", ModelRepository(tmp_path / "repo"))
     assert tree(tmp_path / "repo") == []
 
 

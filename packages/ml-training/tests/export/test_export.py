@@ -14,11 +14,10 @@ from voxrank.training.export import PARITY_TOLERANCE, Exporter, export_config_cl
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Path) -> ModelRepository:
+def published(tmp_path_factory: pytest.TempPathFactory, tiny_exporter: Exporter) -> ModelRepository:
     repository = ModelRepository(tmp_path_factory.mktemp("repository"))
-    exporter = Exporter(export_config_class("tinyconv")(tiny_checkpoint))
     for precision in ("fp32", "fp16", "int8"):
-        exporter.export(precision, "1.0.0", repository)
+        tiny_exporter.export(precision, "1.0.0", repository)
     return repository
 
 
@@ -45,7 +44,7 @@ def test_every_precision_is_published_and_passes_the_servers_checks(published: M
         assert manifest.metrics["frame_error_delta"] <= 0.05
         assert manifest.metrics["ort_cpu_latency_ms"] > 0
         assert manifest.size_bytes == version.model_path.stat().st_size
-        assert manifest.provenance.training_step == 60
+        assert manifest.provenance.training_step == 40
         assert [(spec.name, spec.dtype, spec.shape) for spec in manifest.inputs] == [
             ("waveform", "float32", ["batch", "samples"])
         ]

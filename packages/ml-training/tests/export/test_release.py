@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 
 from voxrank.serving.repository import ModelRepository
-from voxrank.training.export import Exporter, export_config_class
+from voxrank.training.export import Exporter
 from voxrank.training.export.release import next_version, parse_family_path
 
 
-def test_versions_follow_the_checkpoint(tmp_path: Path, tiny_checkpoint: Path) -> None:
+def test_versions_follow_the_checkpoint(tmp_path: Path, tiny_exporter: Exporter) -> None:
     repository = ModelRepository(tmp_path / "repo")
-    config = export_config_class("tinyconv")(tiny_checkpoint)
-    assert next_version(repository, "diarization-tinyconv", config.checkpoint.sha256) == "1.0.0"
-    Exporter(config).export("fp32", "1.0.0", repository)
-    assert next_version(repository, "diarization-tinyconv", config.checkpoint.sha256) is None
+    checkpoint_sha256 = tiny_exporter.config.checkpoint.sha256
+    assert next_version(repository, "diarization-tinyconv", checkpoint_sha256) == "1.0.0"
+    tiny_exporter.export("fp32", "1.0.0", repository)
+    assert next_version(repository, "diarization-tinyconv", checkpoint_sha256) is None
     assert next_version(repository, "diarization-tinyconv", "0" * 64) == "1.1.0"
 
 

@@ -7,8 +7,9 @@ session) on a corpus split in the standard layout, by default ami-debug's dev sp
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from torch import nn
@@ -17,6 +18,8 @@ from voxrank.serving.diarization import DiarizationPipeline, PipelineConfig
 from voxrank.serving.runtime.segmenter import OnnxSegmenter
 from voxrank.training.diarization.checkpoint import CheckpointError as DiarizationCheckpointError
 from voxrank.training.diarization.checkpoint import model_from_checkpoint
+from voxrank.training.diarization.data.corpus import CorpusError, Recording, load_corpus
+from voxrank.training.diarization.evaluation import EvaluationItem, diarize_items, score
 from voxrank.training.export.checkpoint import CheckpointInfo
 from voxrank.training.export.config import (
     ExportConfig,
@@ -26,10 +29,7 @@ from voxrank.training.export.config import (
     TensorAxes,
     register_export_config,
 )
-from voxrank.training.export.errors import CalibrationDataError, CheckpointError, ExportError
-
-if TYPE_CHECKING:
-    from voxrank.training.diarization.evaluation import EvaluationItem
+from voxrank.training.export.errors import CheckpointError, ExportError
 
 SAMPLE_RATE = 16_000
 MAX_DER_DELTA_POINTS = 0.5
@@ -72,8 +72,22 @@ class DiarizationExportConfig(ExportConfig):
         return self.pipeline.window_samples
 
     def _noise(self, batch: int, samples: int, seed: int) -> np.ndarray:
-        # Speech-like scale: windows of real audio are not needed to trace or to compare two runtimes.
+        # Enough to trace and to time the graph; comparisons use real recordings (`_speech`).
         return (0.1 * np.random.default_rng(seed).standard_normal((batch, samples))).astype(np.float32)
+
+    def _speech(self, batch: int, samples: int, start: int) -> np.ndarray:
+        """`batch` consecutive stretches of the validation recordings: the inputs the model will meet."""
+        audio = np.concatenate([item.waveform for item in self.validation_items])
+        needed = start + batch * samples
+        audio = np.tile(audio, needed // len(audio) + 1)[start:needed]
+        return audio.reshape(batch, samples).astype(np.float32)
+
+    @cached_property
+    def validation_items(self) -> list[EvaluationItem]:
+        return [
+            EvaluationItem(recording.uri, recording.load(), recording.turns, recording.uem)
+            for recording in self._recordings(VALIDATION_SPLIT, "the DER gate needs validation recordings")
+        ]
 
     def example_inputs(self) -> Feeds:
         return {"waveform": self._noise(2, self.window_samples, seed=0)}
@@ -86,29 +100,26 @@ class DiarizationExportConfig(ExportConfig):
             (1, 7 * SAMPLE_RATE + 37),
         ]
         return [
-            {"waveform": self._noise(batch, samples, seed=index)}
+            {"waveform": self._speech(batch, samples, start=index * SAMPLE_RATE)}
             for index, (batch, samples) in enumerate(shapes)
         ]
 
     def golden_inputs(self) -> Feeds:
-        return {"waveform": self._noise(1, SAMPLE_RATE, seed=7)}
+        return {"waveform": self._speech(1, SAMPLE_RATE, start=2 * SAMPLE_RATE)}
 
     def latency_inputs(self) -> Feeds:
         return {"waveform": self._noise(1, self.window_samples, seed=8)}
 
     def calibration_inputs(self) -> list[Feeds]:
         """Windows of real recordings from the data folder's train split."""
-        if self.data_dir is None:
-            raise CalibrationDataError(
-                f"static int8 of {self.family} needs calibration audio: pass --data DIR (a corpus with a "
-                f"{CALIBRATION_SPLIT} split) or --calibration-data FILE.npz"
-            )
-        from voxrank.training.diarization.data.corpus import load_corpus
-
+        recordings = self._recordings(
+            CALIBRATION_SPLIT,
+            f"static int8 of {self.family} needs calibration audio (or --calibration-data FILE.npz)",
+        )
         step = self.window_samples // 2
         windows = [
             waveform[start : start + self.window_samples]
-            for waveform in (recording.load() for recording in load_corpus(self.data_dir, CALIBRATION_SPLIT))
+            for waveform in (recording.load() for recording in recordings)
             for start in range(0, len(waveform) - self.window_samples + 1, step)
         ]
         chosen = np.random.default_rng(0).permutation(len(windows))[:CALIBRATION_WINDOWS]
@@ -133,23 +144,20 @@ class DiarizationExportConfig(ExportConfig):
         return self.pipeline.model_dump(exclude={"sample_rate", "window_s", "step_s", "batch_size"})
 
     def task_metric(self) -> TaskMetric:
-        if self.data_dir is None:
-            raise ExportError(
-                "the DER gate needs validation data: pass --data DIR (a corpus with a dev split, "
-                "e.g. ami-debug from the shared data)"
-            )
-        from voxrank.training.diarization.data.corpus import load_corpus
-        from voxrank.training.diarization.evaluation import EvaluationItem
-
-        items = [
-            EvaluationItem(recording.uri, recording.load(), recording.turns, recording.uem)
-            for recording in load_corpus(self.data_dir, VALIDATION_SPLIT)
-        ]
+        items = self.validation_items
         return TaskMetric("der", lambda runner: self._der(runner, items), max_delta=MAX_DER_DELTA_POINTS)
 
-    def _der(self, runner: Runner, items: list[EvaluationItem]) -> dict[str, float]:
-        from voxrank.training.diarization.evaluation import diarize_items, score
+    def _recordings(self, split: str, purpose: str) -> list[Recording]:
+        if self.data_dir is None:
+            raise ExportError(
+                f"{purpose}: pass --data DIR, a corpus with a {split} split (e.g. shared data's ami-debug)"
+            )
+        try:
+            return load_corpus(self.data_dir, split)
+        except CorpusError as error:
+            raise ExportError(f"data folder {self.data_dir}: {error}") from error
 
+    def _der(self, runner: Runner, items: list[EvaluationItem]) -> dict[str, float]:
         pipeline = DiarizationPipeline(OnnxSegmenter(runner, self.window_samples), self.pipeline)  # type: ignore[arg-type]
         overall = score(items, diarize_items(pipeline, items, self.oracle_num_speakers))["overall"]
         return {"der": 100 * overall["collar_0.5"]["der"], "der_collar0": 100 * overall["collar_0"]["der"]}

@@ -62,7 +62,7 @@ def to_int8(
             per_channel=True,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
-            nodes_to_exclude=float_nodes,
+            nodes_to_exclude=[*float_nodes, *activation_products(prepared)],
             extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
         )
     else:
@@ -77,6 +77,19 @@ def to_int8(
     prepared.unlink()
     onnx.checker.check_model(str(target), full_check=True)
     return target
+
+
+def activation_products(model_path: Path) -> list[str]:
+    """MatMuls of two activations (attention scores, activity-weighted pooling): their range grows with
+    the input length, so ranges calibrated on one window length clip longer inputs; they stay in float."""
+    graph = onnx.load(model_path, load_external_data=False).graph
+    constants = {init.name for init in graph.initializer}
+    constants |= {output for node in graph.node if node.op_type == "Constant" for output in node.output}
+    return [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul" and not any(name in constants for name in node.input)
+    ]
 
 
 class _CalibrationReader(CalibrationDataReader):
