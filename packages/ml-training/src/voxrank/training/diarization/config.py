@@ -69,6 +69,10 @@ class ValidationConfig(Strict):
     corpora: list[CorpusSplit] = Field(default_factory=list)
     oracle_num_speakers: bool = True
     thresholds: list[float] = Field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    onsets: list[float] = Field(
+        default_factory=lambda: [0.3, 0.4, 0.5],
+        description="activity thresholds tried (offset = onset - 0.1)",
+    )
 
 
 class EvaluationConfig(Strict):

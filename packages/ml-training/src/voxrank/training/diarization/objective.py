@@ -23,7 +23,9 @@ class DiarizationObjective(nn.Module):
     ) -> None:
         super().__init__()
         self.model = model
-        self.classifier = AdditiveMarginSoftmax(embedding_dim, max(num_speakers, 1), margin=margin, scale=scale)
+        self.classifier = AdditiveMarginSoftmax(
+            embedding_dim, max(num_speakers, 1), margin=margin, scale=scale
+        )
         self.embedding_weight, self.min_frames = embedding_weight, min_frames
 
     def forward(

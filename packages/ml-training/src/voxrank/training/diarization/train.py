@@ -192,7 +192,9 @@ def _finish(
     best = config.output_dir / "best.pt"
     if data.validation:
         tuned = tune_threshold(best, config, data.validation)
-        console.print(f"clustering threshold tuned on dev: {tuned['clustering_threshold']}")
+        console.print(
+            f"tuned on dev: onset {tuned['onset']}, clustering threshold {tuned['clustering_threshold']}"
+        )
     plot_curves(log.read(), config.output_dir / "curves.png", f"{config.name}: {config.model}")
     console.print(
         f"finished {config.name} at step {state.step} in {state.elapsed_s:.0f} s; best checkpoint {best}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +16,26 @@ from voxrank.training.diarization.segmenter import TorchSegmenter
 def tune_threshold(
     checkpoint_path: Path, config: DiarizationConfig, items: list[EvaluationItem]
 ) -> dict[str, Any]:
-    """Segment each item once, cluster it at every candidate threshold (speaker count estimated),
-    keep the threshold with the lowest DER (collar 0.5) in the checkpoint's `pipeline` settings."""
+    """Segment each item once, then try every (onset, clustering threshold) pair with the speaker count
+    estimated; the pair with the lowest DER (collar 0.5) goes into the checkpoint's `pipeline` settings."""
     model, _ = model_from_checkpoint(checkpoint_path)
     segmenter = TorchSegmenter(model, round(config.data.window_s * 16_000))
     base = config.pipeline_config()
     segmentations = {item.uri: DiarizationPipeline(segmenter, base).segment(item.waveform) for item in items}
     results = {}
-    for threshold in config.validation.thresholds:
-        pipeline = DiarizationPipeline(segmenter, base.model_copy(update={"clustering_threshold": threshold}))
+    for onset, threshold in itertools.product(config.validation.onsets, config.validation.thresholds):
+        settings = {"onset": onset, "offset": round(onset - 0.1, 3), "clustering_threshold": threshold}
+        pipeline = DiarizationPipeline(segmenter, base.model_copy(update=settings))
         hypotheses = {
             item.uri: pipeline.diarize_segmentation(segmentations[item.uri], len(item.waveform)).turns
             for item in items
         }
-        results[threshold] = score(items, hypotheses)["overall"]["collar_0.5"]["der"]
-    best = min(results, key=lambda threshold: results[threshold])
+        results[(onset, threshold)] = (score(items, hypotheses)["overall"]["collar_0.5"]["der"], settings)
+    best = min(results, key=lambda pair: results[pair][0])
     checkpoint = load_checkpoint(checkpoint_path)
-    checkpoint["pipeline"] = base.model_copy(update={"clustering_threshold": best}).model_dump()
-    checkpoint["metrics"]["threshold_search"] = {str(key): value for key, value in results.items()}
+    checkpoint["pipeline"] = base.model_copy(update=results[best][1]).model_dump()
+    checkpoint["metrics"]["pipeline_search"] = {
+        f"onset={o} threshold={t}": der for (o, t), (der, _) in results.items()
+    }
     save_checkpoint(checkpoint_path, {k: v for k, v in checkpoint.items() if k not in ("format", "task")})
     return checkpoint["pipeline"]
