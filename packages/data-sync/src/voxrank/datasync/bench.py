@@ -6,6 +6,7 @@ from os.wait4 on its process. Writes JSON and Markdown.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -18,8 +19,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
+from voxrank.datasync.client import DmmClient
 from voxrank.datasync.fakeapi.server import FakeApiProcess
-from voxrank.datasync.fakeapi.verify import compare_with_source, source_snapshot
+from voxrank.datasync.fakeapi.verify import compare_with_source
+from voxrank.datasync.storage import schema
 from voxrank.datasync.storage.database import open_database
 
 TARGET_ITEMS_PER_S = 2000.0
@@ -82,10 +87,6 @@ class BenchResult:
 
 
 def _partition_stats(database_url: str) -> tuple[int, int]:
-    from sqlalchemy import func, select
-
-    from voxrank.datasync.storage import schema
-
     engine = open_database(database_url)
     with engine.connect() as connection:
         count, largest = connection.execute(
@@ -95,15 +96,31 @@ def _partition_stats(database_url: str) -> tuple[int, int]:
     return int(count), int(largest or 0)
 
 
-def newest_window_start(fake: FakeApiProcess, items: int) -> str:
-    """The release date from which the catalog holds about `items` FANZA items."""
-    dates = sorted((row["release_date"] for row in source_snapshot(fake.base_url).values()), reverse=True)
-    return str(dates[min(items, len(dates)) - 1])
+def newest_window_start(fake: FakeApiProcess, items: int, offset_cap: int) -> str:
+    """The release date (ISO) of the `items`-th newest FANZA item, asked of the API itself."""
+
+    async def ask() -> str:
+        async with DmmClient("bench-api-id", "bench-990", base_url=f"{fake.base_url}/affiliate/v3") as client:
+            page = await client.item_list(site="FANZA", sort="date", hits=1, offset=min(items, offset_cap))
+        return str(page.items[0]["date"]).replace(" ", "T")
+
+    return asyncio.run(ask())
 
 
-def measure_sync(
+@dataclass
+class _FinishedSync:
+    concurrency: int
+    database_url: str
+    since: str | None
+    summary: dict[str, Any]
+    usage: resource.struct_rusage
+    process_wall_s: float
+
+
+def run_sync_process(
     fake: FakeApiProcess, config: BenchConfig, concurrency: int, workdir: Path, since: str | None = None
-) -> SyncMeasurement:
+) -> _FinishedSync:
+    """One `voxrank-sync run` in its own process; its rusage comes from os.wait4 on that process."""
     database_url = f"sqlite:///{workdir / f'bench-c{concurrency}.db'}"
     summary_path = workdir / f"summary-c{concurrency}.json"
     env = dict(os.environ)
@@ -125,25 +142,27 @@ def measure_sync(
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    process_wall = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"the benchmark sync exited with {process.returncode}")
     summary = json.loads(summary_path.read_text())
-    comparison = compare_with_source(database_url, fake.base_url, since=since)
-    partitions, largest = _partition_stats(database_url)
-    # Linux reports ru_maxrss in KiB.
-    peak_rss_mb = usage.ru_maxrss / 1024
+    return _FinishedSync(concurrency, database_url, since, summary, usage, time.perf_counter() - started)
+
+
+def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
+    summary, usage = finished.summary, finished.usage
+    comparison = compare_with_source(finished.database_url, fake.base_url, since=finished.since)
+    partitions, largest = _partition_stats(finished.database_url)
     return SyncMeasurement(
-        concurrency=concurrency,
+        concurrency=finished.concurrency,
         wall_s=summary["elapsed_s"],
-        process_wall_s=process_wall,
+        process_wall_s=finished.process_wall_s,
         items=summary["items_written"],
         items_per_s=summary["items_written"] / summary["elapsed_s"],
         pages=summary["pages_fetched"],
         requests=summary["requests"],
         partitions=partitions,
         max_partition_total=largest,
-        peak_rss_mb=peak_rss_mb,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
         cpu_s=usage.ru_utime + usage.ru_stime,
         complete=comparison.equal,
         comparison=comparison.describe(),
@@ -157,15 +176,16 @@ def run_bench(config: BenchConfig, out: Path) -> BenchResult:
     )  # fmt: skip
     with fake, tempfile.TemporaryDirectory(prefix="voxrank-sync-bench-") as scratch:
         workdir = Path(scratch)
-        concurrent = measure_sync(fake, config, config.concurrency, workdir)
-        sequential = None
+        # Both syncs run before this process loads the source catalog for the comparisons: a child's
+        # ru_maxrss starts from its parent's high-water mark at fork time.
+        finished = [run_sync_process(fake, config, config.concurrency, workdir)]
         if config.sequential_items:
-            since = (
-                newest_window_start(fake, config.sequential_items)
-                if config.sequential_items < config.items
-                else None
-            )
-            sequential = measure_sync(fake, config, 1, workdir, since=since)
+            since = None
+            if config.sequential_items < config.items:
+                since = newest_window_start(fake, config.sequential_items, config.offset_cap)
+            finished.append(run_sync_process(fake, config, 1, workdir, since=since))
+        measured = [measure(fake, sync) for sync in finished]
+    concurrent, sequential = measured[0], (measured[1] if len(measured) > 1 else None)
     speedup = concurrent.items_per_s / sequential.items_per_s if sequential else None
     result = BenchResult(config, concurrent, sequential, speedup, _machine())
     write_results(result, out)

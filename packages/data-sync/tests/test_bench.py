@@ -1,0 +1,37 @@
+"""The benchmark command end to end on a small catalog (figures are reported, never asserted)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from voxrank.datasync.cli import app
+
+
+def test_bench_writes_json_and_markdown_for_both_clients(tmp_path) -> None:
+    arguments = [
+        "bench",
+        "--items",
+        "1500",
+        "--offset-cap",
+        "400",
+        "--sequential-items",
+        "300",
+        "--latency-ms",
+        "1",
+    ]
+    result = CliRunner().invoke(app, [*arguments, "--out", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "sync_bench.json").read_text())
+    concurrent, sequential = data["concurrent"], data["sequential"]
+    assert concurrent["complete"] and sequential["complete"], (
+        concurrent["comparison"],
+        sequential["comparison"],
+    )
+    assert concurrent["partitions"] >= 3 and concurrent["max_partition_total"] <= 400
+    assert 300 <= sequential["items"] < concurrent["items"]
+    assert concurrent["peak_rss_mb"] > 10 and concurrent["cpu_s"] > 0
+    assert data["speedup"] == concurrent["items_per_s"] / sequential["items_per_s"]
+    assert "| concurrent (8) |" in (tmp_path / "sync_bench.md").read_text()
