@@ -8,6 +8,7 @@ version than the serving user tower is refused (409) rather than silently mixing
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -165,7 +166,8 @@ def _embeddings(name: str, version: str, vectors: np.ndarray) -> EmbeddingRespon
 async def embed_users(request: Request, body: UserEmbeddingRequest) -> EmbeddingResponse:
     state = _state(request)
     _batch_limit(len(body.users), state, "users")
-    histories = [_history(query, state) for query in body.users]
+    # Opening the stored histories reads a file: keep it off the event loop.
+    histories = await asyncio.to_thread(lambda: [_history(query, state) for query in body.users])
     name = state.settings.user_model
     vectors, version = await _run_tower(request, name, USER_TASK, lambda tower: tower.embed_users(histories))
     return _embeddings(name, version, vectors)
@@ -197,9 +199,9 @@ async def embed_items(request: Request, body: ItemEmbeddingRequest) -> Embedding
 )
 async def recommend(request: Request, body: RecommendationRequest) -> RecommendationResponse:
     state = _state(request)
-    history = _history(body, state)
+    history = await asyncio.to_thread(_history, body, state)
     try:
-        store = state.store()
+        store = await asyncio.to_thread(state.store)
     except VectorStoreError as error:
         raise ApiError(503, f"the item index is not available: {error}", {"Retry-After": "30"}) from error
     excluded = set(body.exclude) | (set(history.item_ids) if body.exclude_seen else set())
