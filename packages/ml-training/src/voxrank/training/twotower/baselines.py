@@ -80,9 +80,9 @@ def implicit_als(
         return None
     everyone_ids = sorted(split.histories)
     everyone = interaction_matrix(split, everyone_ids)
-    model = AlternatingLeastSquares(factors=factors, iterations=iterations, random_state=seed)
     # implicit parallelises itself; a second BLAS thread pool underneath only contends with it.
     with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(factors=factors, iterations=iterations, random_state=seed)
         model.fit(everyone * 20.0, show_progress=False)
     row = {user: index for index, user in enumerate(everyone_ids)}
     user_factors = model.user_factors[[row[user] for user in users]]
