@@ -86,8 +86,8 @@ class ExportConfig:
     """"static" (per-channel QDQ with calibration data) for convolutional models, "dynamic" otherwise."""
     fp32_ops: ClassVar[tuple[str, ...]] = FP32_OPS
     float_modules: ClassVar[tuple[str, ...]] = ()
-    """Top-level submodules (attribute names) int8 leaves in float, e.g. a feature front end whose log
-    of small energies int8 cannot resolve."""
+    """Top-level submodules (attribute names) that fp16 and int8 leave in float32, e.g. a feature front
+    end whose log of small energies neither float16 nor int8 resolves well."""
 
     def __init__(self, checkpoint_path: Path, data_dir: Path | None = None) -> None:
         self.data_dir = data_dir

@@ -116,7 +116,9 @@ class Exporter:
         model_path.write_bytes(self._optimized_fp32(work))
         if precision == "fp16":
             self.step("converting to fp16")
-            model_path = to_fp16(model_path, work / "model.fp16.onnx", self.config.fp32_ops)
+            model_path = to_fp16(
+                model_path, work / "model.fp16.onnx", self.config.fp32_ops, self._float_nodes
+            )
         elif precision == "int8":
             self.step(f"quantising to int8 ({self.config.quantization})")
             model_path = to_int8(

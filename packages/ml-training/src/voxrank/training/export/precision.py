@@ -23,21 +23,39 @@ from voxrank.training.export.config import ExportConfig, Feeds
 PRECISIONS: tuple[Precision, ...] = ("fp32", "fp16", "int8")
 
 
-def to_fp16(source: Path, target: Path, fp32_ops: tuple[str, ...]) -> Path:
-    """Weights and arithmetic in float16, with float32 inputs/outputs and `fp32_ops` kept in float32."""
+def to_fp16(source: Path, target: Path, fp32_ops: tuple[str, ...], fp32_nodes: list[str]) -> Path:
+    """Weights and arithmetic in float16, with float32 inputs/outputs; `fp32_ops` and `fp32_nodes` stay
+    in float32."""
     source_model = onnx.load(source)
     # Stale float32 value_info would contradict the converted types; the converter infers them afresh.
     del source_model.graph.value_info[:]
     model = OnnxModel(
         convert_float_to_float16(
-            source_model, keep_io_types=True, op_block_list=[*DEFAULT_OP_BLOCK_LIST, *fp32_ops]
+            source_model,
+            keep_io_types=True,
+            op_block_list=[*DEFAULT_OP_BLOCK_LIST, *fp32_ops],
+            node_block_list=fp32_nodes,
         )
     )
+    _drop_repeated_casts(model.model.graph)
     # The converter appends the casts of kept float32 inputs after their consumers; ONNX wants them before.
     model.topological_sort()
     onnx.save(model.model, target)
     onnx.checker.check_model(str(target), full_check=True)
     return target
+
+
+def _drop_repeated_casts(graph: onnx.GraphProto) -> None:
+    """The converter inserts one Cast per blocked consumer of a value, all with the same output name;
+    one of them is enough (and ONNX requires each name to be produced once)."""
+    produced: set[str] = set()
+    repeated = []
+    for node in graph.node:
+        if node.op_type == "Cast" and node.output[0] in produced:
+            repeated.append(node)
+        produced.update(node.output)
+    for node in repeated:
+        graph.node.remove(node)
 
 
 def to_int8(

@@ -24,7 +24,7 @@ from rich.console import Console
 
 from voxrank.serving.repository import Manifest, ModelRepository, RepositoryError
 from voxrank.training.export.config import export_config_class
-from voxrank.training.export.errors import ExportError
+from voxrank.training.export.errors import ExportError, ExportValidationError
 from voxrank.training.export.exporter import Exporter
 from voxrank.training.export.precision import PRECISIONS
 from voxrank.training.export.report import manifest_table
@@ -74,12 +74,13 @@ def next_version(repository: ModelRepository, name: str, checkpoint_sha256: str)
 
 def release_family(
     family: str, checkpoint: Path, repository: ModelRepository, data: Path | None
-) -> list[Manifest]:
-    """Export `checkpoint` in every precision not yet published; the manifests of all three."""
+) -> tuple[list[Manifest], list[ExportValidationError]]:
+    """Export `checkpoint` in every precision not yet published; the manifests, and the validation
+    failures of precisions that were refused (the others are still published)."""
     config = export_config_class(family)(checkpoint, data)
     with console.status(f"{family}: loading") as status:
         exporter = Exporter(config, step=lambda text: status.update(f"{family}: {text}"))
-        manifests = []
+        manifests, refused = [], []
         for precision in PRECISIONS:
             name = config.name_for(precision)
             version = next_version(repository, name, config.checkpoint.sha256)
@@ -87,10 +88,15 @@ def release_family(
                 console.print(f"{name}: {checkpoint} is already published, nothing to do")
                 manifests.append(repository.resolve(name).manifest)
                 continue
-            published = exporter.export(precision, version, repository)
+            try:
+                published = exporter.export(precision, version, repository)
+            except ExportValidationError as error:
+                console.print(f"[red]refused:[/red] {error}", highlight=False)
+                refused.append(error)
+                continue
             console.print(f"published {name} {version}")
             manifests.append(published.manifest)
-    return manifests
+    return manifests, refused
 
 
 def main(
@@ -105,6 +111,7 @@ def main(
     given = dict(parse_family_path(item) for item in checkpoint)
     target = ModelRepository(repository)
     manifests: list[Manifest] = []
+    refused: list[ExportValidationError] = []
     try:
         for family in models:
             path = find_checkpoint(family, given)
@@ -114,11 +121,16 @@ def main(
                     f"packages/ml-training/configs/diarization/acceptance-{family}.toml"
                 )
                 continue
-            manifests += release_family(family, path, target, data)
+            published, failures = release_family(family, path, target, data)
+            manifests += published
+            refused += failures
     except (ExportError, RepositoryError, subprocess.CalledProcessError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(code=2) from None
     Console(width=200).print(manifest_table(manifests))
+    if refused:
+        console.print(f"[red]{len(refused)} export(s) refused by validation[/red]; see above")
+        raise typer.Exit(code=1)
 
 
 def parse_family_path(item: str) -> tuple[str, Path]:
