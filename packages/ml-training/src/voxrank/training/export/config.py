@@ -138,7 +138,7 @@ class ExportConfig:
 
 
 _REGISTRY: dict[str, type[ExportConfig]] = {}
-_CONFIG_MODULES = ("voxrank.training.export.diarization",)
+_CONFIG_MODULES = ("voxrank.training.export.diarization", "voxrank.training.twotower.export_config")
 """Modules that register export configs when imported; a new model family adds its module here."""
 
 
