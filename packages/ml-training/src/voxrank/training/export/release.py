@@ -13,8 +13,6 @@ the first export is 1.0.0.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +21,8 @@ from packaging.version import Version
 from rich.console import Console
 
 from voxrank.serving.repository import Manifest, ModelRepository, RepositoryError
+from voxrank.training.diarization.config import load_config
+from voxrank.training.diarization.train import train
 from voxrank.training.export.config import export_config_class
 from voxrank.training.export.errors import ExportError, ExportValidationError
 from voxrank.training.export.exporter import Exporter
@@ -46,18 +46,10 @@ def find_checkpoint(family: str, given: dict[str, Path]) -> Path | None:
         return acceptance
     if family != "fastcnn":
         return None
-    if not QUICKSTART_CHECKPOINT.is_file():
-        console.print(f"no fastcnn checkpoint: training {QUICKSTART_CONFIG} (small, synthetic speakers)")
-        command = [
-            sys.executable,
-            "-m",
-            "voxrank.training.cli",
-            "diarization",
-            "--config",
-            str(QUICKSTART_CONFIG),
-        ]
-        subprocess.run(command, check=True)
-    return QUICKSTART_CHECKPOINT
+    if QUICKSTART_CHECKPOINT.is_file():
+        return QUICKSTART_CHECKPOINT
+    console.print(f"no fastcnn checkpoint: training {QUICKSTART_CONFIG} (small, synthetic speakers)")
+    return train(load_config(QUICKSTART_CONFIG), console=Console())
 
 
 def next_version(repository: ModelRepository, name: str, checkpoint_sha256: str) -> str | None:
@@ -124,7 +116,8 @@ def main(
             published, failures = release_family(family, path, target, data)
             manifests += published
             refused += failures
-    except (ExportError, RepositoryError, subprocess.CalledProcessError) as error:
+    # Training's config, corpus and speaker-source errors are ValueErrors.
+    except (ExportError, RepositoryError, ValueError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(code=2) from None
     Console(width=200).print(manifest_table(manifests))
