@@ -26,6 +26,7 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     os.close(handle)
     try:
         torch.save({"format": CHECKPOINT_FORMAT, "task": TASK, **payload}, temporary)
+        Path(temporary).chmod(0o644)  # mkstemp's 0600 would hide checkpoints from the export and bench users
         Path(temporary).replace(path)
     finally:
         Path(temporary).unlink(missing_ok=True)
