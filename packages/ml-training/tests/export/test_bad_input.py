@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from voxrank.serving.repository import InvalidVersionSpecError, ModelRepository, VersionExistsError
+from voxrank.training.cli import app
 from voxrank.training.export import (
     CheckpointError,
     Exporter,
@@ -27,7 +27,6 @@ from voxrank.training.export import (
     export_model,
 )
 from voxrank.training.export import config as export_config
-from voxrank.training.export.cli import export as export_command
 
 
 def tree(root: Path) -> list[str]:
@@ -35,9 +34,7 @@ def tree(root: Path) -> list[str]:
 
 
 def run_cli(*args: str) -> tuple[int, str]:
-    app = typer.Typer()
-    app.command()(export_command)
-    result = CliRunner().invoke(app, list(args))
+    result = CliRunner().invoke(app, ["export", *args])
     return result.exit_code, result.output
 
 
