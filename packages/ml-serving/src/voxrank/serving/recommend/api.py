@@ -19,9 +19,10 @@ import numpy as np
 import onnxruntime as ort
 from fastapi import APIRouter, Request
 
-from voxrank.serving.api.admission import Admission, OverloadedError, RequestTimeoutError
 from voxrank.serving.api.errors import ApiError, responses
-from voxrank.serving.models.manager import ModelManager, ModelUnavailableError
+from voxrank.serving.api.inference import label_request, run_admitted, serving_model
+from voxrank.serving.models.loaded import LoadedModel
+from voxrank.serving.models.manager import ModelManager
 from voxrank.serving.recommend.interactions import group_by_user, read_interactions
 from voxrank.serving.recommend.items import Interaction, ItemRecord, UserHistory
 from voxrank.serving.recommend.schemas import (
@@ -37,7 +38,6 @@ from voxrank.serving.recommend.settings import RecommendSettings
 from voxrank.serving.recommend.store import ModelVersionMismatchError, VectorStore, VectorStoreError
 from voxrank.serving.recommend.store_url import open_store
 from voxrank.serving.recommend.towers import ITEM_TASK, USER_TASK, Tower, TowerMismatchError
-from voxrank.serving.settings import ServingSettings
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 T = TypeVar("T")
@@ -101,49 +101,25 @@ def _history(query: UserQuery, state: RecommendState) -> UserHistory:
     )
 
 
-def _check_model(manager: ModelManager, name: str, retry_after_s: int) -> None:
-    try:
-        slot = manager.slot(name)
-    except ModelUnavailableError as error:
-        raise ApiError(404, str(error)) from error
-    if slot.current is None:
-        raise ApiError(
-            503,
-            f"model {name!r} has no version loaded yet ({slot.state})",
-            {"Retry-After": str(retry_after_s)},
-        )
-
-
 async def _run_tower(request: Request, name: str, task: str, work: Callable[[Tower], T]) -> tuple[T, str]:
     """Run `work` with the serving version of a tower inside the server's admission control."""
-    settings: ServingSettings = request.app.state.settings
+    serving_model(request, name, task)
     manager: ModelManager = request.app.state.manager
-    admission: Admission = request.app.state.admission
-    _check_model(manager, name, settings.retry_after_s)
 
-    def job(run_options: ort.RunOptions) -> tuple[T, str]:
+    def job(run_options: ort.RunOptions) -> tuple[T, LoadedModel]:
         with manager.lease(name) as model:
 
             def runner(feeds: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
                 return model.runner(feeds, run_options)
 
-            return work(Tower.from_manifest(runner, model.manifest, task)), model.version
+            return work(Tower.from_manifest(runner, model.manifest, task)), model
 
-    retry = {"Retry-After": str(settings.retry_after_s)}
     try:
-        return await admission.run(job, settings.request_timeout_s)
-    except OverloadedError as error:
-        raise ApiError(
-            503, f"server is at capacity ({admission.capacity} requests); retry later", retry
-        ) from error
-    except RequestTimeoutError as error:
-        raise ApiError(
-            504, f"request took longer than {settings.request_timeout_s:g} s and was cancelled"
-        ) from error
-    except ModelUnavailableError as error:
-        raise ApiError(503, str(error), retry) from error
+        result, model = (await run_admitted(request, name, job)).result
     except TowerMismatchError as error:
         raise ApiError(422, str(error)) from error
+    label_request(request, model)
+    return result, model.version
 
 
 def _batch_limit(count: int, state: RecommendState, what: str) -> None:

@@ -169,7 +169,7 @@ class UserTowerExportConfig(TowerExportConfig):
                 for start in range(0, len(histories), 512)
             ]
         )
-        return _search_recall(embed_items(self.model, split.catalog, self.spec), user_vectors, split, users)
+        return _search_recall(embed_items(self.model, split.catalog), user_vectors, split, users)
 
 
 @register_export_config
@@ -203,5 +203,5 @@ class ItemTowerExportConfig(TowerExportConfig):
                 for start in range(0, len(catalog), 1024)
             ]
         )
-        user_vectors = embed_histories(self.model, [split.histories[user] for user in users], self.spec)
+        user_vectors = embed_histories(self.model, [split.histories[user] for user in users])
         return _search_recall(item_vectors, user_vectors, split, users)

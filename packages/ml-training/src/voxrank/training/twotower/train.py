@@ -27,6 +27,7 @@ from voxrank.serving.recommend.features import FeatureSpec
 from voxrank.training.twotower.checkpoint import load_checkpoint, save_checkpoint
 from voxrank.training.twotower.config import TwoTowerTrainingConfig
 from voxrank.training.twotower.data import load_split
+from voxrank.training.twotower.embed import tensors
 from voxrank.training.twotower.evaluate import evaluate, write_evaluation
 from voxrank.training.twotower.examples import ExampleSet
 from voxrank.training.twotower.loss import in_batch_softmax_loss
@@ -65,10 +66,6 @@ class TrainingRun:
     split: TimeSplit
     checkpoint: Path
     evaluation: dict[str, Any] | None
-
-
-def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    return {name: torch.from_numpy(values) for name, values in arrays.items()}
 
 
 def _epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:
@@ -134,8 +131,8 @@ class Trainer:
         if train.hard_negatives:
             pool_rng = np.random.default_rng([train.seed, step, 1])
             pool_indices = pool_rng.integers(0, len(self.split.catalog), size=train.negative_pool)
-        pool = _tensors(self.examples.item_inputs(pool_indices)) if pool_indices is not None else None
-        user_vectors, item_vectors, pool_vectors = self.forward(_tensors(users), _tensors(items), pool)
+        pool = tensors(self.examples.item_inputs(pool_indices)) if pool_indices is not None else None
+        user_vectors, item_vectors, pool_vectors = self.forward(tensors(users), tensors(items), pool)
         keys = torch.from_numpy(item_indices)
         return in_batch_softmax_loss(
             user_vectors,
