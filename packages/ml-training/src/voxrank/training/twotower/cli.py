@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-# Importing the export configs registers `voxrank-train export two-tower-user|two-tower-item`.
-import voxrank.training.twotower.export_config  # noqa: F401
 from voxrank.training.twotower.checkpoint import CheckpointError, model_from_checkpoint
 from voxrank.training.twotower.config import ConfigError, TwoTowerTrainingConfig, load_config
 from voxrank.training.twotower.data import load_split
