@@ -126,14 +126,22 @@ def _bench_run_dir(suite: str) -> Path:
     return BENCH_RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{suite}"
 
 
-def _bench_models(session: nox.Session) -> str:
-    """The local model repository, filled by the export flow when it holds no READY diarization model."""
+def _bench_models(session: nox.Session, run_dir: Path) -> str:
+    """A copy, in the run folder, of the model repository (filled by the export flow when it has no model).
+
+    Every mode then measures the same versions even if a new one is published during the run, and the
+    run keeps the exact models its figures belong to.
+    """
+    import shutil
+
     if not any(BENCH_REPOSITORY.glob("diarization-*/*/READY")):
         if BENCH_REPOSITORY != ROOT / "model-repository":
             session.error(f"no READY diarization models in VOXRANK_BENCH_REPOSITORY={BENCH_REPOSITORY}")
         session.log(f"no READY diarization models in {BENCH_REPOSITORY}: running `nox -s export`")
         session.run(sys.executable, "-m", "nox", "-s", "export", external=True)
-    return str(BENCH_REPOSITORY)
+    snapshot = run_dir / "model-repository"
+    shutil.copytree(BENCH_REPOSITORY, snapshot, ignore=shutil.ignore_patterns(".*"))
+    return str(snapshot)
 
 
 def _bench_publish(session: nox.Session, run_dir: Path, suite: str) -> None:
@@ -149,8 +157,8 @@ def bench(session: nox.Session) -> None:
     # The registered retrieval benchmark compares every vector store: faiss, pgvector and a pgserver.
     serving = f"{PACKAGES['ml-serving'].path}[bench,faiss,pgvector]"
     session.install("-e", serving, "-e", f"{PACKAGES['data-sync'].path}", "pgserver==0.1.4")
-    repository = _bench_models(session)
     run_dir = _bench_run_dir("cpu")
+    repository = _bench_models(session, run_dir)
     one_window = ("-r", repository, "--input-s", "5", "--threads", "1")
     batches = ("--batch", "1", "--batch", "8")
 
@@ -188,8 +196,8 @@ def gpu_bench(session: nox.Session) -> None:
         # onnxruntime and onnxruntime-gpu install the same module: drop the CPU build, lay the GPU one over.
         session.run("pip", "uninstall", "--yes", "onnxruntime")
         session.install("--force-reinstall", "--no-deps", "onnxruntime-gpu>=1.18")
-    repository = _bench_models(session)
     run_dir = _bench_run_dir("gpu")
+    repository = _bench_models(session, run_dir)
     cpu_allowed = ["--allow-cpu"] if allow_cpu else []
     session.run("voxrank-bench", "gpu", "-r", repository, *cpu_allowed, "--out", str(run_dir / "gpu.json"))
     if has_gpu:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -307,18 +308,22 @@ HTTP_HEADER = [
 ]
 
 
+HEADLINE = re.compile(r"(_ms|_per_s|_mb|speedup)$|recall")
+"""The figures of a registered benchmark worth a row here; its result file keeps every other one."""
+
+
 def _external_section(result: dict[str, Any]) -> list[str]:
     rows = []
     for m in result["measurements"]:
         if m["mode"] != "external":
             continue
-        figures = ", ".join(f"{k}: {formatted(v)}" for k, v in sorted(m.get("figures", {}).items())) or m.get(
-            "reason"
-        )
-        rows.append([m["name"], m["status"], str(figures)])
-    return (
-        ["### Registered benchmarks", "", *_table(["benchmark", "status", "figures"], rows)] if rows else []
-    )
+        if m["status"] != "ok":
+            rows.append([m["name"], m["status"], str(m.get("reason"))])
+        headline = {k: v for k, v in sorted(m.get("figures", {}).items()) if HEADLINE.search(k)}
+        rows += [[m["name"], key, formatted(value)] for key, value in headline.items()]
+    if not rows:
+        return []
+    return ["### Registered benchmarks", "", *_table(["benchmark", "figure", "value"], rows)]
 
 
 def _machine(stem: str, result: dict[str, Any], results_dir: Path) -> list[str]:

@@ -100,6 +100,16 @@ def result(p99_fp32: float = 1.61, rtf: float = 0.0031, http_p99: float = 19.4) 
             "rtf": rtf,
         },
     }
+    retrieval = {
+        "mode": "external",
+        "name": "retrieval",
+        "status": "ok",
+        "errors": 0,
+        "reason": None,
+        "parameters": {},
+        "latency": None,
+        "figures": {"stores.exact.p99_ms": 33.8, "stores.exact.build_s": 0.02},
+    }
     external = {
         "mode": "external",
         "name": "data-sync",
@@ -124,6 +134,7 @@ def result(p99_fp32: float = 1.61, rtf: float = 0.0031, http_p99: float = 19.4) 
             network,
             http,
             external,
+            retrieval,
         ],
         "comparisons": [
             _comparison(
@@ -161,6 +172,8 @@ def test_report_has_the_four_terms_and_a_section_per_term(tmp_path: Path) -> Non
     ):
         assert section in text
     assert "voxrank-sync is not installed" in text
+    assert "| retrieval | stores.exact.p99_ms | 33.8 |" in text
+    assert "stores.exact.build_s" not in text  # kept in the result file, not a headline figure
 
 
 def test_targets_read_measured_values_and_say_whether_they_are_met(tmp_path: Path) -> None:
