@@ -7,7 +7,8 @@ from pathlib import Path
 from voxrank.serving.bench.report import measurement_label
 from voxrank.serving.bench.schema import BenchmarkReport, Measurement
 
-MAX_CURVES = 12
+MAX_CURVES = 16
+LINE_STYLES = ("-", "--", ":", "-.")
 
 
 def _pyplot():
@@ -35,9 +36,12 @@ def latency_cdf(measurements: list[Measurement], title: str, path: Path) -> Path
         return None
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(8, 5))
+    names = sorted({m.name for m in curves})
     for m in curves:
         assert m.latency is not None
-        axis.plot(m.latency.quantiles_ms, [q / 100 for q in range(101)], label=_curve_label(m))
+        # Ten colours repeat past ten curves; the line style tells the models apart.
+        style = LINE_STYLES[names.index(m.name) % len(LINE_STYLES)]
+        axis.plot(m.latency.quantiles_ms, [q / 100 for q in range(101)], style, label=_curve_label(m))
     axis.set_xscale("log")
     axis.set_xlabel("latency (ms, log scale)")
     axis.set_ylabel("fraction of requests")
