@@ -334,7 +334,7 @@ def _machine(stem: str, result: dict[str, Any], results_dir: Path) -> list[str]:
         "",
         f"From `docs/results/{stem}.json`, run {result['created_at'][:16].replace('T', ' ')} UTC. "
         f"CPU: {env['cpu_model']} ({env['cpu_count_usable']} usable of {env['cpu_count_logical']} cores, "
-        f"load average {env.get('load_average_1m')} when the run started); "
+        f"load average {env.get('load_average_1m')} during the run); "
         f"GPU: {env.get('gpu_name') or 'none'}; Python {env['python']}; {libraries}.",
         "",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,16 @@ def test_merge_refuses_nothing() -> None:
 def test_machine_label_names_the_gpu_when_there_is_one() -> None:
     assert machine_label("Intel(R) Xeon(R) CPU @ 2.20GHz", 2, None) == "intel-xeon-2core"
     assert machine_label("AMD EPYC 7B12", 16, "Tesla T4") == "tesla-t4"
+
+
+def test_merge_keeps_the_environment_of_the_mode_that_ran_first() -> None:
+    environment = capture_environment()
+    later = BenchmarkReport(
+        created_at=datetime(2026, 1, 1, 10, tzinfo=UTC),
+        environment=environment.model_copy(update={"load_average_1m": 9.0}),
+    )
+    earlier = BenchmarkReport(
+        created_at=datetime(2026, 1, 1, 9, tzinfo=UTC),
+        environment=environment.model_copy(update={"load_average_1m": 1.0}),
+    )
+    assert merge([later, earlier], "cpu").environment.load_average_1m == 1.0

@@ -15,14 +15,15 @@ COMPARED_ON = ("provider", "batch", "input_s", "threads")
 
 
 def merge(reports: Iterable[BenchmarkReport], suite: str) -> BenchmarkReport:
-    """One report holding every mode's measurements, in the first report's environment."""
+    """One report holding every mode's measurements, in the environment of the mode that ran first."""
     reports = list(reports)
     if not reports:
         raise ValueError("no mode results to merge")
     measurements = [m for report in reports for m in report.measurements]
+    first = min(reports, key=lambda report: report.created_at)
     return BenchmarkReport(
         suite=suite,
-        environment=reports[0].environment,
+        environment=first.environment,
         measurements=measurements,
         comparisons=compare(measurements),
     )
@@ -175,7 +176,7 @@ def to_markdown(report: BenchmarkReport) -> str:
         "",
         f"Run {report.created_at:%Y-%m-%d %H:%M UTC}; CPU {env.cpu_model}, "
         f"{env.cpu_count_usable} usable cores of {env.cpu_count_logical} (load average {env.load_average_1m} "
-        f"at the start); GPU {gpu}; Python {env.python}; "
+        f"during the run); GPU {gpu}; Python {env.python}; "
         + ", ".join(f"{k} {v}" for k, v in sorted(env.libraries.items())),
         "",
     ]

@@ -100,7 +100,8 @@ class Environment(BaseModel):
     cpu_count_usable: int
     memory_gib: float | None
     load_average_1m: float | None = Field(
-        default=None, description="System load when the run started: other work sharing the machine."
+        default=None,
+        description="System load (1 min) as the mode finished measuring: other work sharing the machine.",
     )
     gpu_name: str | None
     onnxruntime_providers: list[str]
