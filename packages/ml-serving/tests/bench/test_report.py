@@ -88,4 +88,6 @@ def test_merge_keeps_the_environment_of_the_mode_that_ran_first() -> None:
         created_at=datetime(2026, 1, 1, 9, tzinfo=UTC),
         environment=environment.model_copy(update={"load_average_1m": 1.0}),
     )
-    assert merge([later, earlier], "cpu").environment.load_average_1m == 1.0
+    merged = merge([later, earlier], "cpu")
+    assert merged.environment.load_average_1m == 1.0
+    assert merged.created_at == earlier.created_at

@@ -23,6 +23,7 @@ def merge(reports: Iterable[BenchmarkReport], suite: str) -> BenchmarkReport:
     first = min(reports, key=lambda report: report.created_at)
     return BenchmarkReport(
         suite=suite,
+        created_at=first.created_at,
         environment=first.environment,
         measurements=measurements,
         comparisons=compare(measurements),
