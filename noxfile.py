@@ -228,3 +228,11 @@ def sync_bench(session: nox.Session) -> None:
     """Data-sync benchmark: 200k-item fake catalog, 20 ms latency, 5% faults, concurrent vs sequential."""
     install_package(session, "data-sync")
     session.run("voxrank-sync", "bench", "--out", str(BENCH_RESULTS / "data-sync"), *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def quickstart(session: nox.Session) -> None:
+    """The whole system end to end on synthetic data: sync, train, export, serve, diarize, recommend."""
+    install_package(session, "ml-training", extras="")
+    session.install("-e", f"{PACKAGES['ml-serving'].path}[catalog,plot]")
+    session.run("python", "-m", "tools.quickstart", *session.posargs)
