@@ -10,6 +10,7 @@ from pyannote.core import Annotation, Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from voxrank.serving.diarization import DiarizationPipeline, Turn
+from voxrank.training.diarization.data.corpus import Recording
 from voxrank.training.diarization.data.labels import turns_to_frames
 
 COLLARS = (0.0, 0.5)
@@ -24,6 +25,11 @@ class EvaluationItem:
     waveform: np.ndarray
     turns: list[Turn]
     uem: list[tuple[float, float]]
+
+    @classmethod
+    def from_recording(cls, recording: Recording) -> EvaluationItem:
+        """Load a corpus recording's audio and take its reference turns and scored regions."""
+        return cls(recording.uri, recording.load(), recording.turns, recording.uem)
 
     @property
     def num_speakers(self) -> int:

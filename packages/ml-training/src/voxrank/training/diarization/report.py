@@ -21,10 +21,7 @@ def evaluate_checkpoint(
     """Score the model (through the serving pipeline) and both baselines; write evaluation.{json,md}."""
     model, checkpoint = model_from_checkpoint(checkpoint_path)
     config = PipelineConfig(**checkpoint["pipeline"])
-    items = [
-        EvaluationItem(recording.uri, recording.load(), recording.turns, recording.uem)
-        for recording in load_corpus(root, split)
-    ]
+    items = [EvaluationItem.from_recording(recording) for recording in load_corpus(root, split)]
     started = time.perf_counter()
     pipeline = DiarizationPipeline(TorchSegmenter(model, config.window_samples), config)
     systems = {

@@ -85,7 +85,7 @@ class DiarizationExportConfig(ExportConfig):
     @cached_property
     def validation_items(self) -> list[EvaluationItem]:
         return [
-            EvaluationItem(recording.uri, recording.load(), recording.turns, recording.uem)
+            EvaluationItem.from_recording(recording)
             for recording in self._recordings(VALIDATION_SPLIT, "the DER gate needs validation recordings")
         ]
 

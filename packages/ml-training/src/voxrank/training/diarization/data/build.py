@@ -75,7 +75,7 @@ def validation_items(config: DiarizationConfig, heldout: SpeakerUtterances, hop:
             )
     for split in config.validation.corpora:
         for recording in load_corpus(split.root, split.split):
-            items.append(EvaluationItem(recording.uri, recording.load(), recording.turns, recording.uem))
+            items.append(EvaluationItem.from_recording(recording))
     return items
 
 
