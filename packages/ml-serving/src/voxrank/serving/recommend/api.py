@@ -127,7 +127,10 @@ def _batch_limit(count: int, state: RecommendState, what: str) -> None:
         raise ApiError(422, f"{count} {what} in one request; the limit is {state.settings.max_batch}")
 
 
-def _embeddings(name: str, version: str, vectors: np.ndarray) -> EmbeddingResponse:
+async def _embed(
+    request: Request, name: str, task: str, work: Callable[[Tower], np.ndarray]
+) -> EmbeddingResponse:
+    vectors, version = await _run_tower(request, name, task, work)
     return EmbeddingResponse(
         model=name, version=version, dimension=int(vectors.shape[1]), embeddings=vectors.tolist()
     )
@@ -144,9 +147,9 @@ async def embed_users(request: Request, body: UserEmbeddingRequest) -> Embedding
     _batch_limit(len(body.users), state, "users")
     # Opening the stored histories reads a file: keep it off the event loop.
     histories = await asyncio.to_thread(lambda: [_history(query, state) for query in body.users])
-    name = state.settings.user_model
-    vectors, version = await _run_tower(request, name, USER_TASK, lambda tower: tower.embed_users(histories))
-    return _embeddings(name, version, vectors)
+    return await _embed(
+        request, state.settings.user_model, USER_TASK, lambda tower: tower.embed_users(histories)
+    )
 
 
 @router.post(
@@ -159,9 +162,9 @@ async def embed_items(request: Request, body: ItemEmbeddingRequest) -> Embedding
     state = _state(request)
     _batch_limit(len(body.items), state, "items")
     records = [ItemRecord.from_dict(item.model_dump()) for item in body.items]
-    name = state.settings.item_model
-    vectors, version = await _run_tower(request, name, ITEM_TASK, lambda tower: tower.embed_items(records))
-    return _embeddings(name, version, vectors)
+    return await _embed(
+        request, state.settings.item_model, ITEM_TASK, lambda tower: tower.embed_items(records)
+    )
 
 
 @router.post(
