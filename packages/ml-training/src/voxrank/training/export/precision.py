@@ -26,12 +26,10 @@ PRECISIONS: tuple[Precision, ...] = ("fp32", "fp16", "int8")
 def to_fp16(source: Path, target: Path, fp32_ops: tuple[str, ...], fp32_nodes: list[str]) -> Path:
     """Weights and arithmetic in float16, with float32 inputs/outputs; `fp32_ops` and `fp32_nodes` stay
     in float32."""
-    source_model = onnx.load(source)
     # Stale float32 value_info would contradict the converted types; the converter infers them afresh.
-    del source_model.graph.value_info[:]
     model = OnnxModel(
         convert_float_to_float16(
-            source_model,
+            _without_value_info(source),
             keep_io_types=True,
             op_block_list=[*DEFAULT_OP_BLOCK_LIST, *fp32_ops],
             node_block_list=fp32_nodes,
@@ -68,9 +66,13 @@ def to_int8(
     """Static per-channel QDQ with `calibration` for convolutional models, dynamic otherwise;
     `float_nodes` stay in float."""
     prepared = target.with_name(f"{target.stem}.prepared.onnx")
+    # The exporter records value_info for initializers too; dynamic quantisation rewrites Gemm(transB=1)
+    # as MatMul by transposing the weight in place, so a recorded weight shape would contradict it and
+    # fail the quantiser's shape inference. ONNX shape inference below rebuilds what is needed.
+    onnx.save(_without_value_info(source), prepared)
     # ONNX shape inference first, as onnxruntime.quantization recommends (the graph is already optimised;
     # ORT's symbolic shape inference cannot follow the dynamic Expand of L2 normalisation).
-    quant_pre_process(str(source), str(prepared), skip_optimization=True, skip_symbolic_shape=True)
+    quant_pre_process(str(prepared), str(prepared), skip_optimization=True, skip_symbolic_shape=True)
     if config.quantization == "static":
         quantize_static(
             str(prepared),
@@ -95,6 +97,13 @@ def to_int8(
     prepared.unlink()
     onnx.checker.check_model(str(target), full_check=True)
     return target
+
+
+def _without_value_info(source: Path) -> onnx.ModelProto:
+    """The model at `source` with its recorded intermediate shapes and types dropped (they are optional)."""
+    model = onnx.load(source)
+    del model.graph.value_info[:]
+    return model
 
 
 def activation_products(model_path: Path) -> list[str]:
