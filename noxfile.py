@@ -174,6 +174,8 @@ def bench(session: nox.Session) -> None:
     hours = ("--only", "diarization-fastcnn", "--minutes", "10", "--minutes", "60", "--cores", "1")
     session.run("voxrank-bench", "pipeline", "-r", repository, *hours, *out("pipeline"))
     session.run("voxrank-bench", "http", "-r", repository, "--audio-s", "5", *out("http"))
+    # POST /v1/recommendations on the repository's two towers (skipped, with the reason, without them).
+    session.run("python", "-m", "voxrank.serving.bench.recommend_mode", "-r", repository, *out("recommend"))
     session.run("voxrank-bench", "external", *out("external"))
     _bench_publish(session, run_dir, "cpu")
 
