@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
-import numpy as np
 
 from voxrank.serving.audio import SAMPLE_RATE
+from voxrank.serving.bench.measure import latency_stats
 from voxrank.serving.repository import ModelRepository, ModelVersion
 
 SWAP_TIMEOUT_S = 60.0
@@ -110,7 +110,7 @@ async def run_reload_load(
         if reloading.exception() is not None:
             raise RuntimeError(f"a reload failed: {reloading.exception()}")
     swaps = reloader.swaps
-    values = np.asarray(latencies_ns, dtype=np.float64) / 1e6
+    latency = latency_stats(latencies_ns)
     return ReloadLoadResult(
         requests=len(latencies_ns),
         concurrency=plan.concurrency,
@@ -119,9 +119,9 @@ async def run_reload_load(
         failures=len(latencies_ns) - statuses.get("200", 0),
         statuses=statuses,
         versions_served=sorted(versions, key=lambda text: tuple(int(part) for part in text.split("."))),
-        p50_ms=float(np.percentile(values, 50)),
-        p99_ms=float(np.percentile(values, 99)),
-        max_ms=float(values.max()),
+        p50_ms=latency.p50_ms,
+        p99_ms=latency.p99_ms,
+        max_ms=latency.max_ms,
         throughput_per_s=len(latencies_ns) / elapsed,
         elapsed_s=elapsed,
         swap_ms=[round(swap.swap_ms, 1) for swap in swaps],

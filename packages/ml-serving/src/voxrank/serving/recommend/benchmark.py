@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from voxrank.serving.bench.measure import latency_stats
 from voxrank.serving.recommend.hnsw_store import HnswStore
 from voxrank.serving.recommend.store import ExactStore, VectorStore
 from voxrank.serving.recommend.store_url import new_store
@@ -51,10 +52,6 @@ def _temporary_postgres() -> Iterator[str]:
             server.cleanup()
 
 
-def _percentile_ms(seconds: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(seconds) * 1000.0, q))
-
-
 @dataclass(frozen=True)
 class Workload:
     ids: list[str]
@@ -72,17 +69,18 @@ def measure_store(store: VectorStore, workload: Workload) -> dict[str, float]:
     build_s = time.perf_counter() - started
     for query in workload.queries[:10]:
         store.search(query[None, :], k, VERSION)
-    latencies, hits = [], 0
+    latencies_ns, hits = [], 0
     for query, expected in zip(workload.queries, workload.truth, strict=True):
-        began = time.perf_counter()
+        began = time.perf_counter_ns()
         found = store.search(query[None, :], k, VERSION)[0].item_ids
-        latencies.append(time.perf_counter() - began)
+        latencies_ns.append(time.perf_counter_ns() - began)
         hits += len(expected & set(found))
+    latency = latency_stats(latencies_ns)
     return {
         "build_s": build_s,
-        "p50_ms": _percentile_ms(latencies, 50),
-        "p99_ms": _percentile_ms(latencies, 99),
-        "mean_ms": float(np.mean(latencies) * 1000.0),
+        "p50_ms": latency.p50_ms,
+        "p99_ms": latency.p99_ms,
+        "mean_ms": latency.mean_ms,
         f"recall@{k}": hits / (k * len(workload.queries)),
     }
 
