@@ -6,6 +6,7 @@ import soundfile as sf
 
 from voxrank.serving.audio import (
     SAMPLE_RATE,
+    AudioInfo,
     CorruptAudioError,
     UnsupportedAudioError,
     load_audio,
@@ -13,9 +14,9 @@ from voxrank.serving.audio import (
 )
 
 
-def _encode(samples: np.ndarray, rate: int, fmt: str) -> bytes:
+def _encode(samples: np.ndarray, rate: int, fmt: str, subtype: str | None = None) -> bytes:
     buffer = io.BytesIO()
-    sf.write(buffer, samples, rate, format=fmt)
+    sf.write(buffer, samples, rate, format=fmt, subtype=subtype)
     return buffer.getvalue()
 
 
@@ -55,3 +56,35 @@ def test_empty_wav_is_corrupt() -> None:
     data = _encode(np.zeros(0, dtype=np.float32), SAMPLE_RATE, "WAV")
     with pytest.raises(CorruptAudioError, match="no samples"):
         load_audio(data)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_pcm16_wav_decodes_to_the_same_samples_as_libsndfile(channels: int) -> None:
+    rng = np.random.default_rng(0)
+    samples = rng.uniform(-1, 1, size=(8_000, channels)).astype(np.float32)
+    data = _encode(samples, 8_000, "WAV", "PCM_16")
+    reference, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+
+    decoded = load_audio(data, sample_rate=rate)
+
+    np.testing.assert_array_equal(decoded, reference.mean(axis=1) if channels > 1 else reference[:, 0])
+    assert probe(data) == AudioInfo(rate, channels, 8_000, "WAV")
+
+
+@pytest.mark.parametrize("subtype", ["PCM_24", "FLOAT", "PCM_U8"])
+def test_other_wav_encodings_still_decode(subtype: str) -> None:
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)
+    data = _encode(tone, SAMPLE_RATE, "WAV", subtype)
+
+    decoded = load_audio(data)
+
+    assert probe(data).duration_s == pytest.approx(1.0)
+    np.testing.assert_allclose(decoded, tone, atol=1e-2)
+
+
+def test_pcm16_wav_with_less_data_than_its_header_reads_like_libsndfile() -> None:
+    data = _encode(np.full(16_000, 0.25, dtype=np.float32), SAMPLE_RATE, "WAV", "PCM_16")
+    cut = data[: len(data) - 8_000]
+    reference, _ = sf.read(io.BytesIO(cut), dtype="float32")
+
+    np.testing.assert_array_equal(load_audio(cut), reference)

@@ -4,7 +4,6 @@ waiting without limit, and a request that runs out of time is cancelled inside O
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -53,18 +52,16 @@ class Admission:
         """
         if self._admitted >= self.capacity:
             raise OverloadedError
-        deadline = time.monotonic() + timeout_s
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
         self._admitted += 1
         try:
-            queued_at = time.monotonic()
-            try:
-                await asyncio.wait_for(self._slots.acquire(), timeout=timeout_s)
-            except TimeoutError as error:
-                raise RequestTimeoutError from error
+            queued_at = loop.time()
+            await self._acquire_slot(deadline)
             try:
                 self._running += 1
                 if on_start is not None:
-                    on_start(time.monotonic() - queued_at)
+                    on_start(loop.time() - queued_at)
                 return await self._run_in_slot(work, deadline)
             finally:
                 self._running -= 1
@@ -72,11 +69,22 @@ class Admission:
         finally:
             self._admitted -= 1
 
+    async def _acquire_slot(self, deadline: float) -> None:
+        if not self._slots.locked():
+            await self._slots.acquire()  # a free slot is taken at once: no timer needed
+            return
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._slots.acquire()
+        except TimeoutError as error:
+            raise RequestTimeoutError from error
+
     async def _run_in_slot(self, work: Callable[[ort.RunOptions], T], deadline: float) -> T:
         run_options = ort.RunOptions()
         future = asyncio.get_running_loop().run_in_executor(self._executor, work, run_options)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout=max(deadline - time.monotonic(), 0))
+            async with asyncio.timeout_at(deadline):
+                return await asyncio.shield(future)
         except TimeoutError as error:
             await _terminate(run_options, future)
             raise RequestTimeoutError from error

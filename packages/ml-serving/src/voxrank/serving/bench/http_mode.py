@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator, Sequence
 
-from voxrank.serving.bench.loadtest import LoadLimits, Request, closed_loop, open_loop, require_loopback
+from voxrank.serving.bench.loadtest import (
+    LoadLimits,
+    Request,
+    closed_loop,
+    open_loop,
+    require_loopback,
+    run_load,
+)
 from voxrank.serving.bench.schema import Measurement
 from voxrank.serving.bench.synthetic import synthetic_conversation, wav_bytes
 
@@ -40,18 +46,18 @@ def run_http_mode(
     diarize = diarize_request(audio_s, api_key)
     for concurrency in NETWORK_CONCURRENCY:
         progress(f"network: GET /healthz c={concurrency}")
-        yield _with_audio(asyncio.run(closed_loop(base, health_request(), concurrency, limits)), None)
+        yield _with_audio(run_load(closed_loop(base, health_request(), concurrency, limits)), None)
     best = 0.0
     for concurrency in concurrencies:
         progress(f"end-to-end: /v1/diarize c={concurrency}")
-        measurement = asyncio.run(closed_loop(base, diarize, concurrency, limits))
+        measurement = run_load(closed_loop(base, diarize, concurrency, limits))
         best = max(best, measurement.throughput_per_s or 0.0)
         yield _with_audio(measurement, audio_s)
     rate = rate_per_s or best * OPEN_LOOP_SHARE
     if rate > 0 and open_loop_s > 0:
         progress(f"end-to-end: /v1/diarize open loop {rate:.1f}/s")
         yield _with_audio(
-            asyncio.run(open_loop(base, diarize, rate_per_s=rate, duration_s=open_loop_s, limits=limits)),
+            run_load(open_loop(base, diarize, rate_per_s=rate, duration_s=open_loop_s, limits=limits)),
             audio_s,
         )
 

@@ -12,7 +12,8 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness: the process answers.")
-def healthz() -> Health:
+async def healthz() -> Health:
+    # Probes answer on the event loop: a worker-thread hop would cost more than the answer itself.
     return Health(status="ok")
 
 
@@ -24,7 +25,7 @@ def healthz() -> Health:
         503: {"model": Health, "description": "Not ready: loading, no valid model, or shutting down."}
     },
 )
-def readyz(request: Request) -> Response:
+async def readyz(request: Request) -> Response:
     state = request.app.state
     if state.lifecycle.draining:
         return _unavailable("shutting down")
