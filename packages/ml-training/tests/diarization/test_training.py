@@ -4,9 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+from voxrank.serving.diarization import Turn
 from voxrank.training.diarization import train as train_module
 from voxrank.training.diarization.checkpoint import CheckpointError, load_checkpoint
 from voxrank.training.diarization.config import parse_config
@@ -44,6 +46,38 @@ def test_training_writes_checkpoints_metrics_and_curves(tiny_config) -> None:
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if "dev_der" in r] == [3, 6]
     assert (run / "curves.png").stat().st_size > 1000
+
+
+def test_pipeline_settings_are_tuned_on_validation_recordings(
+    tiny_config, corpus_writer, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(2)
+    audio = (0.1 * rng.standard_normal(16_000 * 8)).astype(np.float32)
+    root = corpus_writer(
+        tmp_path / "corpus", "train", {"m1": (audio, [Turn(1.0, 4.0, "a"), Turn(5.0, 7.0, "b")])}
+    )
+    validation = {
+        **tiny_config["validation"],
+        "corpora": [{"root": str(root), "split": "train"}],
+        "onsets": [0.4, 0.6],
+        "offset_gaps": [0.1, 0.3],
+        "min_durations_off": [0.2],
+        "thresholds": [0.4, 0.7],
+    }
+    config = parse_config({**tiny_config, "validation": validation})
+    data = build_training_data(config, 320, 3)
+    assert [item.uri for item in data.tuning] == ["m1"]
+    assert len(data.validation) == 2, "checkpoints are still chosen on simulated and real recordings"
+
+    checkpoint = load_checkpoint(train(config))
+    search = checkpoint["metrics"]["pipeline_search"]
+    assert len(search) == 2 * 2 + 2
+    pipeline = checkpoint["pipeline"]
+    assert pipeline["onset"] in (0.4, 0.6) and pipeline["min_duration_off"] == 0.2
+    assert round(pipeline["onset"] - pipeline["offset"], 3) in (0.1, 0.3)
+    assert pipeline["clustering_threshold"] in (0.4, 0.7)
+    chosen = f"onset={pipeline['onset']} offset={pipeline['offset']} min_duration_off=0.2"
+    assert search[chosen] == min(value for key, value in search.items() if key.startswith("onset"))
 
 
 class KilledError(Exception):

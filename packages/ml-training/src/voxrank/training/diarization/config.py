@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from voxrank.serving.diarization import PipelineConfig
 from voxrank.training.diarization.data.simulator import SimulationConfig
 from voxrank.training.diarization.models import ModelConfigError, model_config
+from voxrank.training.diarization.teacher import TEACHER_DIM
 
 
 class ConfigError(ValueError):
@@ -51,6 +52,11 @@ class TrainingConfig(Strict):
     embedding_weight: float = Field(default=1.0, ge=0)
     speaker_margin: float = Field(default=0.0, ge=0, lt=1, description="additive cosine margin (CosFace)")
     speaker_scale: float = Field(default=16.0, gt=0, description="scale of the cosine logits")
+    distillation_weight: float = Field(
+        default=0.0,
+        ge=0,
+        description="weight of the cosine loss pulling local-speaker embeddings to the teacher's (0: off)",
+    )
     min_embedding_frames: int = Field(
         default=25, ge=1, description="frames a slot needs to train its embedding"
     )
@@ -70,8 +76,13 @@ class ValidationConfig(Strict):
     oracle_num_speakers: bool = True
     thresholds: list[float] = Field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
     onsets: list[float] = Field(
-        default_factory=lambda: [0.3, 0.4, 0.5],
-        description="activity thresholds tried (offset = onset - 0.1)",
+        default_factory=lambda: [0.3, 0.4, 0.5], description="activity thresholds tried"
+    )
+    offset_gaps: list[float] = Field(
+        default_factory=lambda: [0.1], description="offsets tried: onset minus each of these"
+    )
+    min_durations_off: list[float] = Field(
+        default_factory=lambda: [0.1], description="shortest gaps between a speaker's turns tried (s)"
     )
 
 
@@ -109,6 +120,12 @@ class DiarizationConfig(Strict):
             raise ValueError(str(error)) from error
         if not (self.data.speaker_folders or self.data.synthetic_speakers or self.data.corpora):
             raise ValueError("data needs speaker_folders, synthetic_speakers or corpora")
+        embedding_dim = model_config(self.model, self.model_config_values).embedding_dim  # type: ignore[attr-defined]
+        if self.training.distillation_weight and embedding_dim != TEACHER_DIM:
+            raise ValueError(
+                f"distillation needs model_config.embedding_dim = {TEACHER_DIM} (the teacher's), "
+                f"got {embedding_dim}"
+            )
         return self
 
     def pipeline_config(self, **overrides: Any) -> PipelineConfig:

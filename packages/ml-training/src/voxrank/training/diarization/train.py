@@ -32,7 +32,8 @@ from voxrank.training.diarization.evaluation import diarize_items, score
 from voxrank.training.diarization.models import build_model, model_config
 from voxrank.training.diarization.objective import DiarizationObjective
 from voxrank.training.diarization.segmenter import TorchSegmenter
-from voxrank.training.diarization.tuning import tune_threshold
+from voxrank.training.diarization.teacher import CACHE_NAME, centred, teacher_embeddings
+from voxrank.training.diarization.tuning import tune_pipeline
 
 LOG_EVERY = 10
 
@@ -78,6 +79,8 @@ def _train(config: DiarizationConfig, resume: bool, console: Console, distribute
         settings.min_embedding_frames,
         margin=settings.speaker_margin,
         scale=settings.speaker_scale,
+        teacher=_teacher(config, data, distributed),
+        distillation_weight=settings.distillation_weight,
     ).to(distributed.device)
     optimizer = torch.optim.AdamW(
         objective.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
@@ -152,6 +155,17 @@ def _train(config: DiarizationConfig, resume: bool, console: Console, distribute
     return output / "best.pt"
 
 
+def _teacher(config: DiarizationConfig, data: TrainingData, distributed: Distributed) -> torch.Tensor | None:
+    """Teacher embeddings of the training speakers when distilling; rank 0 fills the cache first."""
+    if not config.training.distillation_weight:
+        return None
+    cache = config.output_dir / CACHE_NAME
+    if distributed.is_main:
+        teacher_embeddings(data.speaker_audio, data.speaker_names, cache)
+    distributed.barrier()
+    return torch.from_numpy(centred(teacher_embeddings(data.speaker_audio, data.speaker_names, cache)))
+
+
 def _evaluate(
     config: DiarizationConfig,
     objective: DiarizationObjective,
@@ -190,10 +204,12 @@ def _finish(
     config: DiarizationConfig, data: TrainingData, state: RunState, log: MetricsLog, console: Console
 ) -> None:
     best = config.output_dir / "best.pt"
-    if data.validation:
-        tuned = tune_threshold(best, config, data.validation)
+    if data.tuning:
+        tuned = tune_pipeline(best, config, data.tuning)
         console.print(
-            f"tuned on dev: onset {tuned['onset']}, clustering threshold {tuned['clustering_threshold']}"
+            f"tuned on {len(data.tuning)} validation recordings: onset {tuned['onset']}, offset "
+            f"{tuned['offset']}, min_duration_off {tuned['min_duration_off']}, "
+            f"clustering threshold {tuned['clustering_threshold']}"
         )
     plot_curves(log.read(), config.output_dir / "curves.png", f"{config.name}: {config.model}")
     console.print(

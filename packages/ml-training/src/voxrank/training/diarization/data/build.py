@@ -16,6 +16,7 @@ from voxrank.training.diarization.data.speakers import (
 )
 from voxrank.training.diarization.data.windows import DiarizationWindows, LabelledRecording
 from voxrank.training.diarization.evaluation import EvaluationItem, frames_to_turns
+from voxrank.training.diarization.teacher import single_speaker_audio
 
 SAMPLE_RATE = 16_000
 
@@ -25,6 +26,11 @@ class TrainingData:
     windows: DiarizationWindows
     speaker_names: list[str]
     validation: list[EvaluationItem]
+    # Single-speaker audio of each training speaker, in `speaker_names` order (what a teacher embeds).
+    speaker_audio: list[list[np.ndarray]]
+    # Where pipeline settings are tuned: the validation recordings of real corpora when there are any
+    # (they sound like the target data), else every validation item.
+    tuning: list[EvaluationItem]
 
 
 def corpus_prefix(index: int) -> str:
@@ -57,11 +63,31 @@ def build_training_data(config: DiarizationConfig, hop: int, num_speakers: int) 
         num_speakers=num_speakers,
         seed=config.seed,
     )
-    return TrainingData(windows, names, validation_items(config, heldout, hop))
+    simulated, recorded = validation_items(config, heldout, hop)
+    return TrainingData(
+        windows,
+        names,
+        simulated + recorded,
+        _speaker_audio(training_source, labelled, names, hop),
+        recorded or simulated,
+    )
 
 
-def validation_items(config: DiarizationConfig, heldout: SpeakerUtterances, hop: int) -> list[EvaluationItem]:
-    items = []
+def _speaker_audio(
+    source: SpeakerUtterances, recordings: list[LabelledRecording], names: list[str], hop: int
+) -> list[list[np.ndarray]]:
+    audio = [list(source.utterances.get(name, [])) for name in names]
+    for recording in recordings:
+        for speaker_id, samples in single_speaker_audio(recording, hop).items():
+            audio[speaker_id].append(samples)
+    return audio
+
+
+def validation_items(
+    config: DiarizationConfig, heldout: SpeakerUtterances, hop: int
+) -> tuple[list[EvaluationItem], list[EvaluationItem]]:
+    """Simulated conversations of held-out speakers, and the recordings of the validation corpora."""
+    items, recordings = [], []
     if heldout.utterances and config.validation.conversations:
         simulator = ConversationSimulator(heldout, config.simulation, hop)
         rng = np.random.default_rng([config.seed, 7919])
@@ -75,8 +101,8 @@ def validation_items(config: DiarizationConfig, heldout: SpeakerUtterances, hop:
             )
     for split in config.validation.corpora:
         for recording in load_corpus(split.root, split.split):
-            items.append(EvaluationItem.from_recording(recording))
-    return items
+            recordings.append(EvaluationItem.from_recording(recording))
+    return items, recordings
 
 
 def _speaker_source(config: DiarizationConfig) -> SpeakerUtterances:

@@ -179,13 +179,14 @@ def synthetic_utterances(
     rng = np.random.default_rng([seed, *voice.name.encode()])
     engine = Espeak.shared()
     utterances = [engine.speak(voice, sentence(rng, int(rng.integers(6, 16)))) for _ in range(count)]
+    pcm = {
+        f"u{index}": np.clip(u * 32768.0, -32768, 32767).astype(np.int16)
+        for index, u in enumerate(utterances)
+    }
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         temporary = cache.with_suffix(".tmp.npz")
-        pcm = {
-            f"u{index}": np.clip(u * 32768.0, -32768, 32767).astype(np.int16)
-            for index, u in enumerate(utterances)
-        }
         np.savez(temporary, **pcm)  # type: ignore[arg-type]
         temporary.replace(cache)
-    return utterances
+    # What the cache holds, so a run gets the same samples whether it made the cache or read it.
+    return [pcm[f"u{index}"].astype(np.float32) / 32768.0 for index in range(count)]
