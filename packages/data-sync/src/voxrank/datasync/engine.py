@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from voxrank.datasync import runs
 from voxrank.datasync.client import DmmClient
 from voxrank.datasync.errors import SyncError
+from voxrank.datasync.gcpolicy import bulk_allocation_gc
 from voxrank.datasync.models import validate_items
 from voxrank.datasync.planner import Scope, plan_windows
 from voxrank.datasync.runs import Partition, SyncRun
@@ -112,7 +113,8 @@ class Synchronizer:
         started = time.perf_counter()
         requests_before = self.client.attempts.total()
         try:
-            summary = await self._run()
+            with bulk_allocation_gc():
+                summary = await self._run()
         finally:
             self._database.shutdown(wait=True)
         summary.requests = self.client.attempts.total() - requests_before

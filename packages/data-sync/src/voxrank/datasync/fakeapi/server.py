@@ -14,12 +14,15 @@ from typing import IO
 import httpx
 
 from voxrank.datasync.fakeapi.app import FakeApiConfig, create_app
+from voxrank.datasync.gcpolicy import bulk_allocation_gc
 
 
 def serve(config: FakeApiConfig, host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning", access_log=False)
+    app = create_app(config)
+    with bulk_allocation_gc():
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 def free_port() -> int:

@@ -27,6 +27,27 @@ class PageRows:
     people: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
     people_links: set[tuple[str, str, str]] = field(default_factory=set)
 
+    def only(self, content_ids: set[str]) -> PageRows:
+        """The rows that hang off the items `content_ids` (reviews, prices, links, payloads); the
+        item rows and the entity names stay whole."""
+        return PageRows(
+            content_ids=[cid for cid in self.content_ids if cid in content_ids],
+            items=self.items,
+            reviews=[row for row in self.reviews if row["content_id"] in content_ids],
+            prices=[row for row in self.prices if row["content_id"] in content_ids],
+            payloads=[row for row in self.payloads if row["content_id"] in content_ids],
+            entities=self.entities,
+            links=defaultdict(
+                set,
+                {
+                    kind: {link for link in links if link[0] in content_ids}
+                    for kind, links in self.links.items()
+                },
+            ),
+            people=self.people,
+            people_links={link for link in self.people_links if link[0] in content_ids},
+        )
+
 
 def _item_row(item: Item, run_id: int | None, fetched_at: datetime) -> dict[str, Any]:
     prices = item.prices

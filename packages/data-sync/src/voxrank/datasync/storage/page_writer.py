@@ -78,10 +78,17 @@ class PageWriter:
     ) -> None:
         if not rows.content_ids:
             return
+        # The item rows first: on PostgreSQL their row locks order concurrent writers of one item, so
+        # the stored payloads read next are those of a committed writer.
         upsert(connection, schema.items, rows.items, ["content_id"])
-        ids = rows.content_ids
-        for table in (schema.review_summaries, schema.prices, schema.item_people):
-            connection.execute(delete(table).where(table.c.content_id.in_(ids)))
+        changed = _changed_items(connection, rows)
+        rows = rows.only(changed.new | changed.replaced)
+        if changed.replaced:
+            replaced = sorted(changed.replaced)
+            for table in (schema.review_summaries, schema.prices, schema.item_people):
+                connection.execute(delete(table).where(table.c.content_id.in_(replaced)))
+            for _, link_table, _ in schema.ENTITY_LINKS.values():
+                connection.execute(delete(link_table).where(link_table.c.content_id.in_(replaced)))
         if rows.reviews:
             connection.execute(schema.review_summaries.insert(), rows.reviews)
         if rows.prices:
@@ -89,7 +96,6 @@ class PageWriter:
         for kind, (entity_table, link_table, column) in schema.ENTITY_LINKS.items():
             fresh = self._fresh(kind, rows.entities[kind].items(), pending_cache)
             upsert(connection, entity_table, [{"id": key, "name": name} for key, name in fresh], ["id"])
-            connection.execute(delete(link_table).where(link_table.c.content_id.in_(ids)))
             links = [{"content_id": cid, column: eid} for cid, eid in sorted(rows.links[kind])]
             if links:
                 connection.execute(link_table.insert(), links)
@@ -119,6 +125,30 @@ class PageWriter:
 
 
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class _ChangedItems:
+    new: set[str]
+    replaced: set[str]
+    """Stored before with another payload: their prices, reviews and links are replaced."""
+
+
+def _changed_items(connection: Connection, rows: PageRows) -> _ChangedItems:
+    """Which items of `rows` are new and which changed, by their stored raw payload; an item whose
+    payload is unchanged keeps its rows (a resumed or re-run page rewrites nothing but the item row)."""
+    payloads = schema.item_payloads
+    query = select(payloads.c.content_id, payloads.c.payload).where(
+        payloads.c.content_id.in_(rows.content_ids)
+    )
+    stored = {content_id: payload for content_id, payload in connection.execute(query)}
+    new = {row["content_id"] for row in rows.payloads if row["content_id"] not in stored}
+    replaced = {
+        row["content_id"]
+        for row in rows.payloads
+        if row["content_id"] in stored and stored[row["content_id"]] != row["payload"]
+    }
+    return _ChangedItems(new, replaced)
 
 
 def _write_quarantine(
