@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 from voxrank.datasync.models import Item, RejectedItem
 from voxrank.datasync.storage import schema
 from voxrank.datasync.storage.item_rows import PageRows, page_rows
-from voxrank.datasync.storage.upsert import insert_ignoring_duplicates, upsert
+from voxrank.datasync.storage.upsert import insert_ignoring_duplicates, insert_rows, upsert
 
 
 def utcnow() -> datetime:
@@ -89,16 +89,13 @@ class PageWriter:
                 connection.execute(delete(table).where(table.c.content_id.in_(replaced)))
             for _, link_table, _ in schema.ENTITY_LINKS.values():
                 connection.execute(delete(link_table).where(link_table.c.content_id.in_(replaced)))
-        if rows.reviews:
-            connection.execute(schema.review_summaries.insert(), rows.reviews)
-        if rows.prices:
-            connection.execute(schema.prices.insert(), rows.prices)
+        insert_rows(connection, schema.review_summaries, rows.reviews)
+        insert_rows(connection, schema.prices, rows.prices)
         for kind, (entity_table, link_table, column) in schema.ENTITY_LINKS.items():
             fresh = self._fresh(kind, rows.entities[kind].items(), pending_cache)
             upsert(connection, entity_table, [{"id": key, "name": name} for key, name in fresh], ["id"])
             links = [{"content_id": cid, column: eid} for cid, eid in sorted(rows.links[kind])]
-            if links:
-                connection.execute(link_table.insert(), links)
+            insert_rows(connection, link_table, links)
         fresh_people = self._fresh("person", rows.people.items(), pending_cache)
         upsert(
             connection,
@@ -110,8 +107,7 @@ class PageWriter:
             ["role", "id"],
         )
         people_links = [{"content_id": c, "role": r, "person_id": p} for c, r, p in sorted(rows.people_links)]
-        if people_links:
-            connection.execute(schema.item_people.insert(), people_links)
+        insert_rows(connection, schema.item_people, people_links)
         upsert(connection, schema.item_payloads, rows.payloads, ["content_id"])
 
     def _fresh(self, kind: str, entries: Any, pending_cache: dict[tuple[str, str], Any]) -> list[Any]:
