@@ -159,6 +159,19 @@ def test_recommendations_by_history_and_by_user_id_exclude_seen_items(client: ht
     assert len(with_seen.json()["items"]) == 60
 
 
+def test_a_changed_interaction_log_is_read_again_without_a_restart(
+    client: httpx.Client, tmp_path: Path
+) -> None:
+    assert client.post("/v1/recommendations", json={"user_id": "bob"}).status_code == 404
+    log = tmp_path / "histories.csv"
+    log.write_text(log.read_text(encoding="utf-8") + "bob,sku007,2024-02-01T00:00:00\n", encoding="utf-8")
+
+    for_bob = client.post("/v1/recommendations", json={"user_id": "bob", "k": 5})
+
+    assert for_bob.status_code == 200, for_bob.text
+    assert [item["item_id"] for item in for_bob.json()["items"]] == _expected_top(["sku007"], 5)
+
+
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [

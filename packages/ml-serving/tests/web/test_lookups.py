@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,16 +31,32 @@ def client(server: str) -> Iterator[httpx.Client]:
         yield http
 
 
+def write_log(path: Path, text: str) -> None:
+    """Rewrite the log with a later modification time, as a new export of it would have."""
+    path.write_text(text)
+    later = time.time_ns() + len(text) * 1_000_000
+    os.utime(path, ns=(later, later))
+
+
 @pytest.fixture
-def histories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "interactions.csv"
-    path.write_text(HISTORY)
     monkeypatch.setenv("VOXRANK_RECOMMEND_HISTORIES", str(path))
     return path
 
 
-def test_users_are_listed_most_active_first(client: httpx.Client, histories: Path) -> None:
-    body = client.get("/ui/users").json()
+@pytest.fixture
+def fresh_client(tmp_path: Path) -> Iterator[httpx.Client]:
+    """A server whose recommendation state is made from the environment of this test."""
+    settings = ServingSettings(model_repository=tmp_path / "empty-repository", reload="off", warmup_runs=0)
+    with serve_in_thread(settings) as url, httpx.Client(base_url=url, timeout=60) as http:
+        yield http
+
+
+def test_users_are_listed_most_active_first(log: Path, fresh_client: httpx.Client) -> None:
+    write_log(log, HISTORY)
+
+    body = fresh_client.get("/ui/users").json()
 
     assert body == {
         "users": [
@@ -50,34 +67,60 @@ def test_users_are_listed_most_active_first(client: httpx.Client, histories: Pat
         "total": 3,
         "detail": None,
     }
-    assert [user["user_id"] for user in client.get("/ui/users?limit=2").json()["users"]] == ["u1", "u3"]
+    assert [user["user_id"] for user in fresh_client.get("/ui/users?limit=2").json()["users"]] == ["u1", "u3"]
 
 
-def test_a_changed_log_is_read_again(client: httpx.Client, histories: Path) -> None:
-    assert client.get("/ui/users").json()["total"] == 3
-
-    histories.write_text(HISTORY + "u4,a,2024-02-01T00:00:00\n")
-    later = histories.stat().st_mtime_ns + 1_000_000_000
-    os.utime(histories, ns=(later, later))
-
-    assert client.get("/ui/users").json()["total"] == 4
+def _stored_history_lookup(client: httpx.Client, user_id: str) -> str:
+    """The recommendation API's answer about a stored user (the server has no towers to embed it with)."""
+    response = client.post("/v1/embeddings/users", json={"users": [{"user_id": user_id}]})
+    return str(response.json()["detail"])
 
 
-def test_a_broken_log_is_a_503_that_names_the_problem(client: httpx.Client, histories: Path) -> None:
-    histories.write_text("user,item\nu1,a\n")
+def test_a_changed_log_is_read_again_by_the_page_and_the_api_alike(
+    log: Path, fresh_client: httpx.Client
+) -> None:
+    write_log(log, HISTORY)
+    assert fresh_client.get("/ui/users").json()["total"] == 3
+    assert "no stored history for user 'u4'" in _stored_history_lookup(fresh_client, "u4")
 
-    response = client.get("/ui/users")
+    write_log(log, HISTORY + "u4,a,2024-02-01T00:00:00\n")
+
+    assert fresh_client.get("/ui/users").json()["total"] == 4
+    # The API now finds u4's history and only lacks the user tower.
+    assert "two-tower-user" in _stored_history_lookup(fresh_client, "u4")
+
+
+def test_an_unreadable_first_log_is_a_503_that_names_the_problem(
+    log: Path, fresh_client: httpx.Client
+) -> None:
+    write_log(log, "user,item\nu1,a\n")
+
+    response = fresh_client.get("/ui/users")
 
     assert response.status_code == 503
     assert "lacks the column(s) user_id, item_id, timestamp" in response.json()["detail"]
 
 
+def test_a_log_broken_later_leaves_the_last_good_histories_in_service(
+    log: Path, fresh_client: httpx.Client
+) -> None:
+    write_log(log, HISTORY)
+    assert fresh_client.get("/ui/users").json()["total"] == 3
+
+    write_log(log, "user,item\nu1,a\n")
+
+    assert fresh_client.get("/ui/users").json()["total"] == 3
+    write_log(log, HISTORY + "u4,a,2024-02-01T00:00:00\n")
+    assert fresh_client.get("/ui/users").json()["total"] == 4
+
+
 def test_without_a_log_the_page_is_told_how_to_configure_one(
-    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("VOXRANK_RECOMMEND_HISTORIES", raising=False)
-
-    body = client.get("/ui/users").json()
+    settings = ServingSettings(model_repository=tmp_path / "empty-repository", reload="off", warmup_runs=0)
+    with serve_in_thread(settings) as url, httpx.Client(base_url=url, timeout=60) as http:
+        body = http.get("/ui/users").json()
 
     assert body["users"] == []
     assert "VOXRANK_RECOMMEND_HISTORIES" in body["detail"]

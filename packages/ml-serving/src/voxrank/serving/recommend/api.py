@@ -9,6 +9,7 @@ version than the serving user tower is refused (409) rather than silently mixing
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -19,11 +20,11 @@ import numpy as np
 import onnxruntime as ort
 from fastapi import APIRouter, Request
 
-from voxrank.serving.api.errors import ApiError, responses
+from voxrank.serving.api.errors import ApiError, ErrorBody, responses
 from voxrank.serving.api.inference import label_request, run_admitted, serving_model
 from voxrank.serving.models.loaded import LoadedModel
 from voxrank.serving.models.manager import ModelManager
-from voxrank.serving.recommend.interactions import group_by_user, read_interactions
+from voxrank.serving.recommend.interactions import InteractionDataError, group_by_user, read_interactions
 from voxrank.serving.recommend.items import Interaction, ItemRecord, UserHistory
 from voxrank.serving.recommend.schemas import (
     EmbeddingResponse,
@@ -40,49 +41,82 @@ from voxrank.serving.recommend.store_url import open_store
 from voxrank.serving.recommend.towers import ITEM_TASK, USER_TASK, Tower, TowerMismatchError
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# FastAPI answers a JSON body that is not even text (bytes that are no UTF-8) with 400 before validation.
+ROUTE_ERRORS = {
+    400: {"model": ErrorBody, "description": "The body cannot be decoded as JSON text."},
+    **responses(401, 404, 422, 503, 504),
+}
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """When and at what size `path` was last written; None when it does not exist."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 class RecommendState:
-    """The vector store and stored histories, opened on first use and reopened when their files change."""
+    """The vector store and the stored histories, read on first use and again whenever their file changes.
+
+    The web page's user list reads the histories through here too, so the page and the API always show
+    the same log.
+    """
 
     def __init__(self, settings: RecommendSettings) -> None:
         self.settings = settings
-        self._lock = threading.Lock()
+        # Two locks: re-reading a large log must not hold up searches, nor reopening an index lookups.
+        self._store_lock = threading.Lock()
         self._store: VectorStore | None = None
-        self._store_stamp: float | None = None
+        self._store_stamp: tuple[int, int] | None = None
+        self._histories_lock = threading.Lock()
         self._histories: dict[str, UserHistory] | None = None
+        self._histories_stamp: tuple[int, int] | None = None
 
-    def _file_stamp(self) -> float | None:
+    def _store_path(self) -> Path | None:
         url = self.settings.store
-        if url.startswith(("exact:", "hnsw:")):
-            path = Path(url.split(":", 1)[1])
-            return path.stat().st_mtime if path.exists() else None
-        return None
+        return Path(url.split(":", 1)[1]) if url.startswith(("exact:", "hnsw:")) else None
 
     def store(self) -> VectorStore:
-        with self._lock:
-            stamp = self._file_stamp()
+        with self._store_lock:
+            path = self._store_path()
+            stamp = file_stamp(path) if path is not None else None
             if self._store is None or stamp != self._store_stamp:
                 self._store, self._store_stamp = open_store(self.settings.store), stamp
             return self._store
 
+    def histories(self) -> dict[str, UserHistory]:
+        """Stored histories by user id. A log that changed is read again; one that cannot be read leaves
+        the last good histories in service (a 503 when there are none)."""
+        path = self.settings.histories
+        if path is None:
+            raise ApiError(422, "this server has no stored histories: send the user's history instead")
+        with self._histories_lock:
+            stamp = file_stamp(path)
+            if self._histories is None or stamp != self._histories_stamp:
+                try:
+                    self._histories = group_by_user(read_interactions(path))
+                except (OSError, InteractionDataError) as error:
+                    if self._histories is None:
+                        raise ApiError(503, f"the interaction log cannot be read: {error}") from error
+                    logger.warning("keeping the last good histories: %s", error)
+                else:
+                    self._histories_stamp = stamp
+            return self._histories
+
     def history(self, user_id: str) -> UserHistory:
-        with self._lock:
-            if self._histories is None:
-                if self.settings.histories is None:
-                    raise ApiError(
-                        422, "this server has no stored histories: send the user's history instead"
-                    )
-                self._histories = group_by_user(read_interactions(self.settings.histories))
-            histories = self._histories
+        histories = self.histories()
         if user_id not in histories:
             raise ApiError(404, f"no stored history for user {user_id!r}")
         return histories[user_id]
 
 
-def _state(request: Request) -> RecommendState:
+def recommend_state(request: Request) -> RecommendState:
+    """The app's RecommendState, made from `VOXRANK_RECOMMEND_*` on first use."""
     state: RecommendState | None = getattr(request.app.state, "recommend", None)
     if state is None:
         state = RecommendState(RecommendSettings())
@@ -140,10 +174,10 @@ async def _embed(
     "/embeddings/users",
     summary="Embed users (by stored history or an explicit one) with the user tower.",
     response_model=EmbeddingResponse,
-    responses=responses(401, 404, 422, 503, 504),
+    responses=ROUTE_ERRORS,
 )
 async def embed_users(request: Request, body: UserEmbeddingRequest) -> EmbeddingResponse:
-    state = _state(request)
+    state = recommend_state(request)
     _batch_limit(len(body.users), state, "users")
     # Opening the stored histories reads a file: keep it off the event loop.
     histories = await asyncio.to_thread(lambda: [_history(query, state) for query in body.users])
@@ -156,10 +190,10 @@ async def embed_users(request: Request, body: UserEmbeddingRequest) -> Embedding
     "/embeddings/items",
     summary="Embed catalog items from their features with the item tower.",
     response_model=EmbeddingResponse,
-    responses=responses(401, 404, 422, 503, 504),
+    responses=ROUTE_ERRORS,
 )
 async def embed_items(request: Request, body: ItemEmbeddingRequest) -> EmbeddingResponse:
-    state = _state(request)
+    state = recommend_state(request)
     _batch_limit(len(body.items), state, "items")
     records = [ItemRecord.from_dict(item.model_dump()) for item in body.items]
     return await _embed(
@@ -172,12 +206,12 @@ async def embed_items(request: Request, body: ItemEmbeddingRequest) -> Embedding
     summary="Top-k unseen items for a user (by id or explicit history), at most 1000.",
     response_model=RecommendationResponse,
     responses={
-        **responses(401, 404, 422, 503, 504),
+        **ROUTE_ERRORS,
         409: {"description": "Index and user tower versions differ."},
     },
 )
 async def recommend(request: Request, body: RecommendationRequest) -> RecommendationResponse:
-    state = _state(request)
+    state = recommend_state(request)
     history = await asyncio.to_thread(_history, body, state)
     try:
         store = await asyncio.to_thread(state.store)

@@ -1,21 +1,21 @@
 """What the page shows beside recommendations: the users with a stored history and the titles of items.
 
-Users come from the interaction log the recommendation endpoints read (`VOXRANK_RECOMMEND_HISTORIES`),
-titles from the synced catalog (`VOXRANK_WEB_CATALOG`, a data-sync database URL). Each is read once and
-kept: the log until its file changes, the catalog for the life of the process.
+Users come from the stored histories the recommendation endpoints hold (`VOXRANK_RECOMMEND_HISTORIES`,
+re-read by their RecommendState when the file changes), titles from the synced catalog
+(`VOXRANK_WEB_CATALOG`, a data-sync database URL), read once and kept for the life of the process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voxrank.serving.recommend.catalog import iter_catalog
-from voxrank.serving.recommend.interactions import group_by_user, read_interactions
+from voxrank.serving.recommend.items import UserHistory
 
 
 class WebSettings(BaseSettings):
@@ -33,17 +33,9 @@ class KnownUser:
     interactions: int
 
 
-def known_users(histories: Path) -> list[KnownUser]:
-    """Every user in the interaction log, most active first."""
-    return _users_in(histories, histories.stat().st_mtime_ns)
-
-
-@lru_cache(maxsize=2)
-def _users_in(histories: Path, modified_ns: int) -> list[KnownUser]:
-    users = [
-        KnownUser(user_id, len(history.interactions))
-        for user_id, history in group_by_user(read_interactions(histories)).items()
-    ]
+def known_users(histories: Mapping[str, UserHistory]) -> list[KnownUser]:
+    """Every user with a stored history, most active first."""
+    users = [KnownUser(user_id, len(history.interactions)) for user_id, history in histories.items()]
     return sorted(users, key=lambda user: (-user.interactions, user.user_id))
 
 

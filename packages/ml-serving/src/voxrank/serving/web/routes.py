@@ -16,8 +16,7 @@ from pydantic import BaseModel, Field
 from voxrank.serving import __version__
 from voxrank.serving.api.errors import ApiError
 from voxrank.serving.api.security import api_key_dependency
-from voxrank.serving.recommend.interactions import InteractionDataError
-from voxrank.serving.recommend.settings import RecommendSettings
+from voxrank.serving.recommend.api import recommend_state
 from voxrank.serving.recommend.store import MAX_K
 from voxrank.serving.settings import ServingSettings
 from voxrank.serving.web.lookups import WebSettings, catalog_titles, known_users
@@ -87,14 +86,12 @@ class Titles(BaseModel):
 
 
 @router.get("/ui/users", dependencies=[Depends(require_api_key)])
-def users(limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> UserList:
-    histories = RecommendSettings().histories
-    if histories is None:
+def users(request: Request, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> UserList:
+    # The histories the recommendation endpoints use, so the page lists exactly the users they know.
+    state = recommend_state(request)
+    if state.settings.histories is None:
         return UserList(users=[], total=0, detail="no stored histories: set VOXRANK_RECOMMEND_HISTORIES")
-    try:
-        known = known_users(histories)
-    except (OSError, InteractionDataError) as error:
-        raise ApiError(503, f"the interaction log cannot be read: {error}") from error
+    known = known_users(state.histories())
     entries = [UserEntry(user_id=user.user_id, interactions=user.interactions) for user in known[:limit]]
     return UserList(users=entries, total=len(known))
 
