@@ -134,10 +134,13 @@ def _bench_models(session: nox.Session, run_dir: Path) -> str:
     """
     import shutil
 
-    if not any(BENCH_REPOSITORY.glob("diarization-*/*/READY")):
+    # The suite measures the diarization models and the two towers behind POST /v1/recommendations.
+    wanted = ("diarization-*", "two-tower-user", "two-tower-item")
+    missing = [name for name in wanted if not any(BENCH_REPOSITORY.glob(f"{name}/*/READY"))]
+    if missing:
         if BENCH_REPOSITORY != ROOT / "model-repository":
-            session.error(f"no READY diarization models in VOXRANK_BENCH_REPOSITORY={BENCH_REPOSITORY}")
-        session.log(f"no READY diarization models in {BENCH_REPOSITORY}: running `nox -s export`")
+            session.error(f"no READY {', '.join(missing)} in VOXRANK_BENCH_REPOSITORY={BENCH_REPOSITORY}")
+        session.log(f"no READY {', '.join(missing)} in {BENCH_REPOSITORY}: running `nox -s export`")
         session.run(sys.executable, "-m", "nox", "-s", "export", external=True)
     snapshot = run_dir / "model-repository"
     shutil.copytree(BENCH_REPOSITORY, snapshot, ignore=shutil.ignore_patterns(".*"))
@@ -219,7 +222,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def export(session: nox.Session) -> None:
-    """Export the best diarization checkpoints (fp32, fp16, int8) into model-repository/; print figures."""
+    """Export the best diarization checkpoints and two towers (fp32, fp16, int8) into model-repository/."""
     install_package(session, "ml-training")
     repository = str(ROOT / "model-repository")
     session.run("python", "-m", "voxrank.training.export.release", "-r", repository, *session.posargs)

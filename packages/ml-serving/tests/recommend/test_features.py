@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -16,7 +17,14 @@ from voxrank.serving.recommend.features import (
     item_id_token,
     title_ngrams,
 )
-from voxrank.serving.recommend.items import Interaction, ItemRecord, UserHistory
+from voxrank.serving.recommend.items import (
+    Interaction,
+    ItemRecord,
+    UserHistory,
+    iter_item_lines,
+    synthetic_items,
+    write_item_lines,
+)
 
 SPEC = FeatureSpec(
     token_buckets=4096, item_buckets=4096, max_title_tokens=16, max_bag_tokens=4, max_history=3
@@ -120,3 +128,15 @@ def test_catalog_items_of_contract_7_are_adapted() -> None:
 
     record = ItemRecord.from_catalog(CatalogItem())
     assert record.title == "" and record.people_ids == ("a", "d") and record.price == 980.0
+
+
+def test_item_lines_written_are_read_back_unchanged(tmp_path: Path) -> None:
+    items = [
+        *synthetic_items(3),
+        ItemRecord("r1", "夏の作品", people_ids=("p1", "p2"), release_date=datetime(2024, 5, 1, tzinfo=UTC)),
+    ]
+    path = tmp_path / "items.jsonl"
+
+    write_item_lines(items, path)
+
+    assert [item for batch in iter_item_lines(path, 2) for item in batch] == items

@@ -27,7 +27,7 @@ from voxrank.serving.bench.loadtest import LoadLimits, Request, closed_loop
 from voxrank.serving.bench.schema import Measurement
 from voxrank.serving.bench.server import running_server
 from voxrank.serving.recommend.index_cli import embed_catalog, load_item_tower
-from voxrank.serving.recommend.items import ItemRecord
+from voxrank.serving.recommend.items import ItemRecord, synthetic_items
 from voxrank.serving.recommend.settings import RecommendSettings
 from voxrank.serving.recommend.store_url import new_store, persist
 from voxrank.serving.repository import ModelRepository
@@ -36,23 +36,6 @@ ENDPOINT = "/v1/recommendations"
 DEFAULT_CONCURRENCY = (1, 4, 16)
 HISTORY_LENGTH = 20
 INDEX_BATCH = 1024
-
-
-def synthetic_items(count: int, seed: int = 0) -> list[ItemRecord]:
-    """A catalog with the fields the item tower reads: titles, genre and maker bags, prices, reviews."""
-    rng = np.random.default_rng(seed)
-    return [
-        ItemRecord(
-            item_id=f"item{n:07d}",
-            title=f"title {n} {['夏', '冬', 'spring', 'autumn'][n % 4]} {rng.integers(1000)}",
-            genre_ids=(str(rng.integers(40)),),
-            maker_ids=(f"m{rng.integers(200)}",),
-            price=float(rng.integers(100, 5000)),
-            review_count=int(rng.integers(0, 300)),
-            review_average=float(rng.uniform(1, 5)),
-        )
-        for n in range(count)
-    ]
 
 
 def recommend_request(items: Sequence[ItemRecord], k: int, seed: int = 1) -> Request:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 PEOPLE_FIELDS = ("actress_ids", "actor_ids", "director_ids", "author_ids")
 
@@ -59,6 +61,13 @@ class ItemRecord:
         values["item_id"] = str(values["item_id"])
         return cls(**values)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-like fields `from_dict` reads back (missing values left out)."""
+        fields = {name: value for name, value in asdict(self).items() if value not in (None, ())}
+        if self.release_date is not None:
+            fields["release_date"] = self.release_date.isoformat()
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in fields.items()}
+
 
 def _ids(values: Iterable[Any] | None) -> tuple[str, ...]:
     return tuple(str(value) for value in values or ())
@@ -84,6 +93,31 @@ class UserHistory:
     @property
     def item_ids(self) -> list[str]:
         return [interaction.item_id for interaction in self.interactions]
+
+
+def synthetic_items(count: int, seed: int = 0) -> list[ItemRecord]:
+    """A catalog with the fields the item tower reads (titles, genre and maker bags, prices, reviews), for
+    benchmarks and the no-data training fallback."""
+    rng = np.random.default_rng(seed)
+    return [
+        ItemRecord(
+            item_id=f"item{n:07d}",
+            title=f"title {n} {['夏', '冬', 'spring', 'autumn'][n % 4]} {rng.integers(1000)}",
+            genre_ids=(str(rng.integers(40)),),
+            maker_ids=(f"m{rng.integers(200)}",),
+            price=float(rng.integers(100, 5000)),
+            review_count=int(rng.integers(0, 300)),
+            review_average=float(rng.uniform(1, 5)),
+        )
+        for n in range(count)
+    ]
+
+
+def write_item_lines(items: Iterable[ItemRecord], path: Path) -> None:
+    """Write `items` as the JSON-lines file `iter_item_lines` reads."""
+    with path.open("w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
 
 
 def iter_item_lines(path: Path, batch_size: int) -> Iterator[list[ItemRecord]]:

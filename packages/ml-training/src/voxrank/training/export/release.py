@@ -1,10 +1,16 @@
-"""`nox -s export`: export the current best diarization checkpoints in fp32, fp16 and int8 into the local
-model repository and print their figures (parity, DER, size, ONNX Runtime CPU latency) from one run.
+"""`nox -s export`: export the current best diarization checkpoints and both two-tower towers in fp32, fp16
+and int8 into the local model repository and print their figures (parity, DER or Recall@10, size, ONNX
+Runtime CPU latency) from one run.
 
 Checkpoints: `--checkpoint FAMILY=PATH`, else `runs/diarization/acceptance-<family>/best.pt` (the
 documented acceptance training of issue #4), else, for fastcnn only, a small training run of the
 quickstart config (synthetic eSpeak NG speakers, a few minutes on two cores):
 `voxrank-train diarization --config packages/ml-training/configs/diarization/quickstart.toml`.
+
+Two-tower: `--checkpoint two-tower=PATH`, else the finished acceptance run of
+`packages/ml-training/configs/twotower/online_retail.toml` (runs/twotower-online-retail), else a short run
+of that config (`EXPORT_EPOCHS` epochs, runs/twotower-export/online-retail, resumed when interrupted) when
+../shared/data holds online-retail, else of configs/twotower/simulated.toml over a synthetic catalog.
 
 Versions follow docs/MODEL_VERSIONING.md: a checkpoint already published under a name is not published
 again (the run is reproducible: re-running changes nothing); a new checkpoint is a new minor version;
@@ -20,6 +26,7 @@ import typer
 from packaging.version import Version
 from rich.console import Console
 
+from voxrank.serving.recommend.items import synthetic_items, write_item_lines
 from voxrank.serving.repository import Manifest, ModelRepository, RepositoryError
 from voxrank.training.diarization.config import load_config
 from voxrank.training.diarization.train import train
@@ -28,11 +35,23 @@ from voxrank.training.export.errors import ExportError, ExportValidationError
 from voxrank.training.export.exporter import Exporter
 from voxrank.training.export.precision import PRECISIONS
 from voxrank.training.export.report import manifest_table
+from voxrank.training.twotower import config as twotower_config
+from voxrank.training.twotower.online_retail import default_path as online_retail_path
 
 RUNS = Path("runs/diarization")
 QUICKSTART_CONFIG = Path("packages/ml-training/configs/diarization/quickstart.toml")
 QUICKSTART_CHECKPOINT = RUNS / "quickstart" / "best.pt"
 FAMILIES = ("fastcnn", "transformer")
+TWO_TOWER = "two-tower"
+EVERY_FAMILY = (*FAMILIES, TWO_TOWER)
+TOWERS = ("two-tower-user", "two-tower-item")
+TWO_TOWER_CONFIGS = Path("packages/ml-training/configs/twotower")
+TWO_TOWER_ACCEPTANCE = Path("runs/twotower-online-retail")
+TWO_TOWER_EXPORT_RUNS = Path("runs/twotower-export")
+EXPORT_EPOCHS = 2
+"""Enough for towers worth benchmarking and serving in a few minutes on two cores; the acceptance run of
+online_retail.toml (six epochs) is exported instead when it has finished."""
+SIMULATED_CATALOG_ITEMS = 5000
 
 console = Console(stderr=True)
 
@@ -50,6 +69,41 @@ def find_checkpoint(family: str, given: dict[str, Path]) -> Path | None:
         return QUICKSTART_CHECKPOINT
     console.print(f"no fastcnn checkpoint: training {QUICKSTART_CONFIG} (small, synthetic speakers)")
     return train(load_config(QUICKSTART_CONFIG), console=Console())
+
+
+def two_tower_checkpoint(given: dict[str, Path]) -> Path:
+    """The two-tower checkpoint to export, training a short run when there is none."""
+    if TWO_TOWER in given:
+        return given[TWO_TOWER]
+    # evaluation.json is written once the run has finished, so an interrupted run is not exported.
+    if (TWO_TOWER_ACCEPTANCE / "evaluation.json").is_file():
+        return TWO_TOWER_ACCEPTANCE / "checkpoints" / "last.pt"
+    from voxrank.training.twotower.train import train as train_two_tower
+
+    settings = export_training_config()
+    console.print(
+        f"no finished two-tower run: training {settings.output_dir} ({settings.train.epochs} epochs)"
+    )
+    # Resumed: a finished run returns at once, an interrupted one continues where it stopped.
+    return train_two_tower(settings, resume=True, run_evaluation=False).checkpoint
+
+
+def export_training_config() -> twotower_config.TwoTowerTrainingConfig:
+    """online_retail.toml for `EXPORT_EPOCHS` epochs when the data set is there, else simulated.toml over
+    a synthetic catalog written beside the run."""
+    if online_retail_path().is_file():
+        settings = twotower_config.load_config(TWO_TOWER_CONFIGS / "online_retail.toml")
+        settings.output_dir = TWO_TOWER_EXPORT_RUNS / "online-retail"
+    else:
+        settings = twotower_config.load_config(TWO_TOWER_CONFIGS / "simulated.toml")
+        settings.output_dir = TWO_TOWER_EXPORT_RUNS / "simulated"
+        catalog = settings.output_dir / "catalog.jsonl"
+        if not catalog.is_file():
+            settings.output_dir.mkdir(parents=True, exist_ok=True)
+            write_item_lines(synthetic_items(SIMULATED_CATALOG_ITEMS), catalog)
+        settings.data.catalog_url, settings.data.catalog_items = None, catalog
+    settings.train.epochs = EXPORT_EPOCHS
+    return settings
 
 
 def next_version(repository: ModelRepository, name: str, checkpoint_sha256: str) -> str | None:
@@ -95,17 +149,24 @@ def main(
     repository: Annotated[Path, typer.Option("--repository", "-r", help="Model repository folder.")] = Path(
         "model-repository"
     ),
-    models: Annotated[list[str], typer.Option("--model", help="Families to export.")] = list(FAMILIES),  # noqa: B006
+    models: Annotated[list[str], typer.Option("--model", help="Families to export.")] = list(EVERY_FAMILY),  # noqa: B006
     checkpoint: Annotated[list[str], typer.Option(help="FAMILY=PATH: export this checkpoint instead.")] = [],  # noqa: B006
     data: Annotated[Path | None, typer.Option(help="Corpus for the DER gate and calibration.")] = None,
 ) -> None:
-    """Export the best diarization checkpoints in fp32, fp16 and int8 and print their figures."""
+    """Export the best diarization checkpoints and the two towers in fp32, fp16 and int8; print figures."""
     given = dict(parse_family_path(item) for item in checkpoint)
     target = ModelRepository(repository)
     manifests: list[Manifest] = []
     refused: list[ExportValidationError] = []
     try:
         for family in models:
+            if family == TWO_TOWER:
+                towers = two_tower_checkpoint(given)
+                for tower in TOWERS:
+                    published, failures = release_family(tower, towers, target, None)
+                    manifests += published
+                    refused += failures
+                continue
             path = find_checkpoint(family, given)
             if path is None:
                 console.print(
