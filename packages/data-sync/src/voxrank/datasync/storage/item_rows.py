@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic_core import to_json
 
-from voxrank.datasync.models import Item, parse_price
+from voxrank.datasync.models import Entity, Item, parse_price
 from voxrank.datasync.storage.schema import ENTITY_LINKS, PEOPLE_ROLES
 
 
@@ -75,15 +75,15 @@ def _item_row(item: Item, run_id: int | None, fetched_at: datetime) -> dict[str,
 
 
 def _add_references(rows: PageRows, item: Item) -> None:
-    info = item.iteminfo
+    entities = cast(dict[str, list[Entity]], item.iteminfo)
     for kind in ENTITY_LINKS:
-        for entity in getattr(info, kind):
-            rows.entities[kind][entity.id] = entity.name
-            rows.links[kind].add((item.content_id, entity.id))
+        for entity in entities.get(kind, ()):
+            rows.entities[kind][entity["id"]] = entity.get("name")
+            rows.links[kind].add((item.content_id, entity["id"]))
     for role in PEOPLE_ROLES:
-        for person in getattr(info, role):
-            rows.people[(role, person.id)] = (person.name, person.ruby)
-            rows.people_links.add((item.content_id, role, person.id))
+        for person in entities.get(role, ()):
+            rows.people[(role, person["id"])] = (person.get("name"), person.get("ruby"))
+            rows.people_links.add((item.content_id, role, person["id"]))
 
 
 def page_rows(

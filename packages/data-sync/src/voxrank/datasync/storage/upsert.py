@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, bindparam
@@ -71,8 +72,11 @@ def _execute_many(
             for column, processor in compiled.processors:
                 row[column] = processor(row[column])
     if compiled.positions is not None:
-        positions = compiled.positions
-        connection.exec_driver_sql(compiled.sql, [tuple(row[name] for name in positions) for row in rows])
+        values = itemgetter(*compiled.positions)
+        if len(compiled.positions) == 1:
+            connection.exec_driver_sql(compiled.sql, [(values(row),) for row in rows])
+        else:
+            connection.exec_driver_sql(compiled.sql, [values(row) for row in rows])
     else:
         connection.exec_driver_sql(compiled.sql, list(rows))
 
