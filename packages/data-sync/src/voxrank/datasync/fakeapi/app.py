@@ -8,7 +8,6 @@ query, for "no page fetched twice" checks), `POST /_fake/stats/reset`, `POST /_f
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from starlette.routing import Route
 
 from voxrank.datasync.fakeapi.faults import Fault, FaultConfig, FaultInjector
 from voxrank.datasync.fakeapi.query import ARTICLES, SORTS, ItemQuery, QueryEngine
+from voxrank.datasync.fakeapi.rendered import RenderedItems, to_json_bytes
 from voxrank.datasync.fakeapi.synthetic import (
     FLOORS,
     GENRE_POOL,
@@ -59,6 +59,7 @@ class FakeApi:
         self.config = config
         self.catalog = SyntheticCatalog(config.items, config.seed, config.malformed_rate)
         self.queries = QueryEngine(self.catalog)
+        self.rendered = RenderedItems(self.catalog)
         self.faults = FaultInjector(config.faults, config.seed)
         self.page_counts: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
@@ -123,20 +124,19 @@ class FakeApi:
 
     # Endpoints -------------------------------------------------------------------------------------
 
-    def item_list(self, params: dict[str, str]) -> dict[str, Any]:
+    def item_list(self, params: dict[str, str]) -> bytes:
+        """The response body, with the items' pre-rendered JSON joined into it."""
         query, hits, offset = self.item_query(params)
         matching = self.queries.matching(query)
         page = matching[offset - 1 : offset - 1 + hits]
-        result: dict[str, Any] = {
-            "status": 200,
-            "result_count": len(page),
-            "total_count": len(matching),
-            "first_position": offset,
-        }
+        result = to_json_bytes(
+            {"status": 200, "result_count": len(page), "total_count": len(matching), "first_position": offset}
+        )
         if len(page):
-            result["items"] = [self.catalog.item(int(index)) for index in page]
+            items = b",".join(self.rendered[int(index)] for index in page)
+            result = result[:-1] + b',"items":[' + items + b"]}"
         self.page_counts[_page_key(params)] += 1
-        return {"request": {"parameters": params}, "result": result}
+        return b'{"request":' + to_json_bytes({"parameters": params}) + b',"result":' + result + b"}"
 
     def floor_list(self, params: dict[str, str]) -> dict[str, Any]:
         self._check_credentials(params)
@@ -232,6 +232,7 @@ def _error_body(parameter: str, params: dict[str, str]) -> dict[str, Any]:
 
 def create_app(config: FakeApiConfig) -> Starlette:
     api = FakeApi(config)
+    api.rendered.render_all()
     fault_config = config.faults
 
     async def answer(request: Request, produce: Any, count_as: str) -> Response:
@@ -251,7 +252,7 @@ def create_app(config: FakeApiConfig) -> Starlette:
             body = produce(params)
         except BadRequestError as error:
             return JSONResponse(_error_body(error.parameter, params), status_code=400)
-        encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        encoded = body if isinstance(body, bytes) else to_json_bytes(body)
         if fault is Fault.TRUNCATED:
             encoded = encoded[: len(encoded) // 2]
         return Response(encoded, media_type="application/json; charset=utf-8")
@@ -283,6 +284,7 @@ def create_app(config: FakeApiConfig) -> Starlette:
             int(request.query_params.get("count", "10")), int(request.query_params.get("seed", "0"))
         )
         api.queries.invalidate()
+        api.rendered.forget(changed)
         return JSONResponse({"changed": len(changed)})
 
     async def grow(request: Request) -> Response:
