@@ -30,6 +30,8 @@ class PageRows:
     def only(self, content_ids: set[str]) -> PageRows:
         """The rows that hang off the items `content_ids` (reviews, prices, links, payloads); the
         item rows and the entity names stay whole."""
+        if len(content_ids) == len(self.content_ids):
+            return self  # every item (a fresh sync's pages): nothing to filter
         return PageRows(
             content_ids=[cid for cid in self.content_ids if cid in content_ids],
             items=self.items,
