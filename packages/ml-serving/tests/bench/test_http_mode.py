@@ -17,8 +17,9 @@ from voxrank.serving.bench.loadtest import (
     Request,
     closed_loop,
     require_loopback,
+    run_load,
 )
-from voxrank.serving.bench.server import ServerStartError, running_server
+from voxrank.serving.bench.server import ServerStartError, free_port, running_server
 from voxrank.serving.settings import ServingSettings
 from voxrank.serving.tone_model import publish_tone_model
 
@@ -81,6 +82,16 @@ def test_errors_are_counted_not_hidden(server: str) -> None:
     assert measurement.status == "failed"
     assert measurement.errors > 0
     assert measurement.figures["status_404"] == measurement.errors
+
+
+def test_refused_connections_count_as_transport_errors() -> None:
+    nobody = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on
+
+    measurement = run_load(closed_loop(nobody, Request("GET /healthz", "GET", "/healthz"), 2, LIMITS))
+
+    assert measurement.status == "failed"
+    assert measurement.errors > 0
+    assert measurement.figures["status_0"] == measurement.errors
 
 
 def test_diarize_request_carries_a_wav_of_the_asked_length() -> None:
