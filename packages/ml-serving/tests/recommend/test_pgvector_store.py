@@ -48,6 +48,12 @@ def test_hnsw_in_postgres_matches_exact_search(database_url: str) -> None:
         "SELECT indexdef FROM pg_indexes WHERE tablename = 'recall_check'"
     ).fetchall()
     assert any("hnsw" in definition and "vector_ip_ops" in definition for (definition,) in row)
+    # Vectors stay in their rows (PLAIN), where the index build reads them without detoasting.
+    (storage,) = store._connection.execute(
+        "SELECT attstorage FROM pg_attribute "
+        "WHERE attrelid = 'recall_check'::regclass AND attname = 'embedding'"
+    ).fetchone()
+    assert storage == "p"
 
 
 def test_versions_exclusions_and_rebuilds(database_url: str) -> None:

@@ -10,6 +10,7 @@ as user vectors do; uniformly random vectors would have no meaningful neighbours
 from __future__ import annotations
 
 import json
+import os
 import platform
 import tempfile
 import time
@@ -24,6 +25,7 @@ import typer
 
 from voxrank.serving.bench.measure import latency_stats
 from voxrank.serving.recommend.hnsw_store import HnswStore
+from voxrank.serving.recommend.pgvector_store import PgvectorStore
 from voxrank.serving.recommend.store import ExactStore, VectorStore
 from voxrank.serving.recommend.store_url import new_store
 
@@ -62,11 +64,14 @@ class Workload:
     k: int
 
 
-def measure_store(store: VectorStore, workload: Workload) -> dict[str, float]:
+def measure_store(store: VectorStore, workload: Workload) -> dict[str, Any]:
+    """Build time (load and index, nothing cached from an earlier run), then single-query latency and
+    recall; the 1-minute load average after each phase, since other processes on the machine move both."""
     k = workload.k
     started = time.perf_counter()
     store.replace(workload.ids, workload.vectors, VERSION)
     build_s = time.perf_counter() - started
+    load_after_build = os.getloadavg()[0]
     for query in workload.queries[:10]:
         store.search(query[None, :], k, VERSION)
     latencies_ns, hits = [], 0
@@ -77,12 +82,24 @@ def measure_store(store: VectorStore, workload: Workload) -> dict[str, float]:
         hits += len(expected & set(found))
     latency = latency_stats(latencies_ns)
     return {
+        "settings": store_settings(store),
         "build_s": build_s,
         "p50_ms": latency.p50_ms,
         "p99_ms": latency.p99_ms,
         "mean_ms": latency.mean_ms,
         f"recall@{k}": hits / (k * len(workload.queries)),
+        "load_average": {"after_build": load_after_build, "after_queries": os.getloadavg()[0]},
     }
+
+
+def store_settings(store: VectorStore) -> str:
+    """The index parameters the figures belong to, in words."""
+    if isinstance(store, HnswStore):
+        return f"faiss HNSW M={store.m} efConstruction={store.ef_construction} efSearch={store.ef_search}"
+    if isinstance(store, ExactStore):
+        return "numpy float32 matrix-vector product (BLAS)"
+    m, ef_construction, ef_search = (getattr(store, name) for name in ("m", "ef_construction", "ef_search"))
+    return f"pgvector HNSW m={m} ef_construction={ef_construction} hnsw.ef_search={ef_search}"
 
 
 def run_retrieval_benchmark(
@@ -114,7 +131,11 @@ def run_retrieval_benchmark(
         "dimension": dimension,
         "queries": queries,
         "k": k,
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+        },
         "stores": {},
         "skipped": {},
     }
@@ -126,7 +147,7 @@ def run_retrieval_benchmark(
     return results
 
 
-def _measure_named(name: str, workload: Workload, database_url: str | None) -> dict[str, float]:
+def _measure_named(name: str, workload: Workload, database_url: str | None) -> dict[str, Any]:
     if name == "exact":
         return measure_store(ExactStore(), workload)
     if name == "hnsw":
@@ -138,11 +159,12 @@ def _measure_named(name: str, workload: Workload, database_url: str | None) -> d
     if database_url is not None:
         return measure_store(new_store(f"{database_url}#benchmark_vectors"), workload)
     with _temporary_postgres() as url:
-        store = new_store(f"{url}#benchmark_vectors")
+        # The server runs on this machine: its build may use every core (the leader counts as one).
+        store = PgvectorStore(url, "benchmark_vectors", build_workers=max(0, (os.cpu_count() or 1) - 1))
         try:
             return measure_store(store, workload)
         finally:
-            store.close()  # type: ignore[attr-defined]
+            store.close()
 
 
 def to_markdown(results: dict[str, Any]) -> str:
@@ -151,13 +173,16 @@ def to_markdown(results: dict[str, Any]) -> str:
         f"# Retrieval benchmark: {results['items']:,} items x {results['dimension']} dims, "
         f"{results['queries']} single queries, k={k}",
         "",
-        f"| store | build s | P50 ms | P99 ms | mean ms | recall@{k} vs exact |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| store | build s | P50 ms | P99 ms | mean ms | recall@{k} vs exact | load avg (build / queries) "
+        "| settings |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, row in results["stores"].items():
+        load = row["load_average"]
         lines.append(
             f"| {name} | {row['build_s']:.1f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{row['mean_ms']:.2f} | {row[f'recall@{k}']:.4f} |"
+            f"{row['mean_ms']:.2f} | {row[f'recall@{k}']:.4f} | {load['after_build']:.1f} / "
+            f"{load['after_queries']:.1f} | {row['settings']} |"
         )
     lines += [f"\nSkipped {name}: {reason}" for name, reason in results["skipped"].items()]
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ metadata table records which version the index holds.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Collection, Sequence
@@ -30,6 +31,13 @@ _META_TABLE = "voxrank_vector_indexes"
 _MAX_EF_SEARCH = 1000
 
 
+def graph_memory_mb(count: int, dimension: int, m: int) -> int:
+    """maintenance_work_mem for an in-memory HNSW build: each element holds its vector and up to 2m
+    neighbours on layer 0 (plus upper layers), with headroom; at least PostgreSQL's 64 MB default."""
+    element_bytes = 4 * dimension + 16 * 3 * m + 256
+    return max(64, math.ceil(1.25 * count * element_bytes / 2**20))
+
+
 def _driver() -> tuple[Any, Any, Any]:
     try:
         import psycopg
@@ -51,13 +59,21 @@ class PgvectorStore:
         self,
         database_url: str,
         table: str = "voxrank_item_vectors",
+        *,
         m: int = 16,
         ef_construction: int = 64,
-        ef_search: int = 100,
+        ef_search: int = 200,
+        build_workers: int | None = None,
     ) -> None:
+        """`ef_search` 200: with m=16, 100 left recall@10 against exact search at 0.95 on 3,000 random
+        768-d vectors and 0.979 at 200k clustered ones (the retrieval benchmark); 200 gave 0.99 and
+        0.998, with no measurable latency cost at 200k.
+        `build_workers`: parallel workers of an index build besides the leading process (None: the
+        server's max_parallel_maintenance_workers)."""
         if not _TABLE_NAME.match(table):
             raise VectorStoreError(f"table name {table!r} must match {_TABLE_NAME.pattern}")
         self.table, self.m, self.ef_construction, self.ef_search = table, m, ef_construction, ef_search
+        self.build_workers = build_workers
         psycopg, self._sql, register_vector = _driver()
         try:
             self._connection = psycopg.connect(database_url, autocommit=True)
@@ -98,10 +114,12 @@ class PgvectorStore:
         building = sql.Identifier(f"{self.table}__building")
         with self._lock, self._connection.transaction():
             self._connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(building))
+            # PLAIN keeps each ~3 kB vector in its row instead of TOASTing it out of line: the index build
+            # reads every vector, and detoasting them made it ~1.7x slower.
             self._connection.execute(
                 sql.SQL(
                     "CREATE TABLE {} (item_id text PRIMARY KEY, model_version text NOT NULL, "
-                    "embedding vector({}))"
+                    "embedding vector({}) STORAGE PLAIN)"
                 ).format(building, sql.Literal(matrix.shape[1]))
             )
             cursor = self._connection.cursor()
@@ -112,8 +130,12 @@ class PgvectorStore:
                 copy.set_types(["text", "text", "vector"])
                 for item_id, vector in zip(item_ids, matrix, strict=True):
                     copy.write_row([item_id, model_version, vector])
-            # The graph of a 200k x 768 index needs ~1 GB; building it in memory is many times faster.
-            self._connection.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            # pgvector builds the graph in memory (many times faster) only while it fits; parallel workers
+            # (pgvector >= 0.6) share that memory.
+            build_mb = graph_memory_mb(len(item_ids), matrix.shape[1], self.m)
+            self._connection.execute(f"SET LOCAL maintenance_work_mem = '{build_mb}MB'")
+            if self.build_workers is not None:
+                self._connection.execute(f"SET LOCAL max_parallel_maintenance_workers = {self.build_workers}")
             self._connection.execute(
                 sql.SQL(
                     "CREATE INDEX {} ON {} USING hnsw (embedding vector_ip_ops) "
