@@ -11,13 +11,17 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, insert
 
 from voxrank.datasync.engine import SyncOptions, SyncSummary
 from voxrank.datasync.fakeapi.server import FakeApiProcess
 from voxrank.datasync.fakeapi.verify import compare_with_source
+from voxrank.datasync.models import validate_items
 from voxrank.datasync.planner import Scope
 from voxrank.datasync.session import synchronize
 from voxrank.datasync.settings import SyncSettings
+from voxrank.datasync.storage import schema
+from voxrank.datasync.storage.page_writer import FetchedPage, PageLocation, PageWriter, utcnow
 
 API_ID = "api-id-SECRET-4f9c"
 AFFILIATE_ID = "voxrank-990"
@@ -129,3 +133,39 @@ def cli_env() -> Callable[..., dict[str, str]]:
 def assert_equals_source() -> Callable[[str, FakeApiProcess], None]:
     """Row count = distinct content_ids = source count, and every item's fields are the latest."""
     return _assert_equals_source
+
+
+def _write_page(engine: Engine, raw_items: list[dict[str, Any]]) -> None:
+    """Validate `raw_items` and write them as page 1 of a new run's only partition."""
+    now = utcnow()
+    with engine.begin() as connection:
+        run_id = connection.execute(
+            insert(schema.sync_runs).values(
+                scope="t",
+                mode="full",
+                status="running",
+                lower_bound=datetime(2000, 1, 1),
+                upper_bound=now,
+                hits=100,
+                offset_cap=50000,
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
+        partition_id = connection.execute(
+            insert(schema.partitions).values(
+                run_id=run_id,
+                gte_date=datetime(2000, 1, 1),
+                lte_date=now,
+                total_count=len(raw_items),
+                page_count=1,
+                status="running",
+            )
+        ).inserted_primary_key[0]
+    accepted, rejected = validate_items(raw_items)
+    PageWriter(engine).write([FetchedPage(PageLocation(run_id, partition_id, 1), accepted, rejected)])
+
+
+@pytest.fixture
+def write_page() -> Callable[[Engine, list[dict[str, Any]]], None]:
+    """write_page(engine, raw_items): the items written through PageWriter as one committed page."""
+    return _write_page

@@ -1,13 +1,9 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import insert
 
 from voxrank.datasync.catalog import CatalogItem, count_items, iter_items
-from voxrank.datasync.models import validate_items
-from voxrank.datasync.storage import schema
 from voxrank.datasync.storage.database import open_database
-from voxrank.datasync.storage.page_writer import FetchedPage, PageLocation, PageWriter, utcnow
 
 
 def _raw_item(number: int) -> dict:
@@ -29,40 +25,11 @@ def _raw_item(number: int) -> dict:
     }
 
 
-def _store(database_url: str, raw_items: list[dict]) -> None:
-    engine = open_database(database_url)
-    now = utcnow()
-    with engine.begin() as connection:
-        run_id = connection.execute(
-            insert(schema.sync_runs).values(
-                scope="t",
-                mode="full",
-                status="running",
-                lower_bound=datetime(2000, 1, 1),
-                upper_bound=now,
-                hits=100,
-                offset_cap=50000,
-                created_at=now,
-            )
-        ).inserted_primary_key[0]
-        partition_id = connection.execute(
-            insert(schema.partitions).values(
-                run_id=run_id,
-                gte_date=datetime(2000, 1, 1),
-                lte_date=now,
-                total_count=len(raw_items),
-                page_count=1,
-                status="running",
-            )
-        ).inserted_primary_key[0]
-    accepted, rejected = validate_items(raw_items)
-    PageWriter(engine).write([FetchedPage(PageLocation(run_id, partition_id, 1), accepted, rejected)])
-    engine.dispose()
-
-
-def test_iter_items_returns_every_item_with_its_features_in_batches(tmp_path) -> None:
+def test_iter_items_returns_every_item_with_its_features_in_batches(tmp_path, write_page) -> None:
     url = f"sqlite:///{tmp_path / 'catalog.db'}"
-    _store(url, [_raw_item(n) for n in range(1, 8)])
+    engine = open_database(url)
+    write_page(engine, [_raw_item(n) for n in range(1, 8)])
+    engine.dispose()
 
     batches = list(iter_items(url, batch_size=3))
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, select, text
 
-from voxrank.datasync.models import validate_items
 from voxrank.datasync.storage import schema
 from voxrank.datasync.storage.database import open_database
-from voxrank.datasync.storage.page_writer import FetchedPage, PageLocation, PageWriter, utcnow
 
 
 def _raw_item(content_id: str, genres: list[int], review_count: int | None) -> dict:
@@ -27,39 +24,6 @@ def _raw_item(content_id: str, genres: list[int], review_count: int | None) -> d
     }
 
 
-def _partition(engine: Engine) -> tuple[int, int]:
-    now = utcnow()
-    with engine.begin() as connection:
-        run_id = connection.execute(
-            insert(schema.sync_runs).values(
-                scope="t",
-                mode="full",
-                status="running",
-                lower_bound=datetime(2000, 1, 1),
-                upper_bound=now,
-                hits=100,
-                offset_cap=50000,
-                created_at=now,
-            )
-        ).inserted_primary_key[0]
-        partition_id = connection.execute(
-            insert(schema.partitions).values(
-                run_id=run_id,
-                gte_date=datetime(2000, 1, 1),
-                lte_date=now,
-                total_count=2,
-                page_count=1,
-                status="running",
-            )
-        ).inserted_primary_key[0]
-    return int(run_id), int(partition_id)
-
-
-def _write(engine: Engine, raw_items: list[dict], run_id: int, partition_id: int) -> None:
-    accepted, rejected = validate_items(raw_items)
-    PageWriter(engine).write([FetchedPage(PageLocation(run_id, partition_id, 1), accepted, rejected)])
-
-
 def _genre_links(engine: Engine) -> dict[tuple[str, str], int]:
     """(content_id, genre_id) -> SQLite rowid: a deleted and re-inserted row gets a new rowid."""
     with engine.connect() as connection:
@@ -67,18 +31,17 @@ def _genre_links(engine: Engine) -> dict[tuple[str, str], int]:
         return {(content_id, genre_id): rowid for content_id, genre_id, rowid in rows}
 
 
-def test_a_changed_item_has_its_rows_replaced_and_an_unchanged_item_keeps_its_rows(tmp_path) -> None:
+def test_a_changed_item_has_its_rows_replaced_and_an_unchanged_item_keeps_them(tmp_path, write_page) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'catalog.db'}")
-    run_id, partition_id = _partition(engine)
     unchanged, changed = _raw_item("zzz001", [1, 2], 3), _raw_item("bbb002", [1, 3], 5)
-    _write(engine, [unchanged, changed], run_id, partition_id)
+    write_page(engine, [unchanged, changed])
     before = _genre_links(engine)
 
     changed_again = copy.deepcopy(changed)
     changed_again["iteminfo"]["genre"] = [{"id": 4, "name": "genre 4"}]
     del changed_again["review"]
     changed_again["prices"]["deliveries"]["delivery"][0]["price"] = "900"
-    _write(engine, [unchanged, changed_again], run_id, partition_id)
+    write_page(engine, [unchanged, changed_again])
     after = _genre_links(engine)
 
     assert {key: rowid for key, rowid in after.items() if key[0] == "zzz001"} == {
@@ -94,16 +57,15 @@ def test_a_changed_item_has_its_rows_replaced_and_an_unchanged_item_keeps_its_ro
     engine.dispose()
 
 
-def test_rewriting_an_unchanged_page_keeps_every_row_and_refreshes_the_item_rows(tmp_path) -> None:
+def test_rewriting_an_unchanged_page_keeps_its_rows_and_refreshes_the_items(tmp_path, write_page) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'catalog.db'}")
-    run_id, partition_id = _partition(engine)
     page = [_raw_item("zzz001", [1, 2], 3), _raw_item("bbb002", [1, 3], None)]
-    _write(engine, page, run_id, partition_id)
+    write_page(engine, page)
     links_before = _genre_links(engine)
     with engine.connect() as connection:
         fetched_before = connection.execute(select(schema.items.c.fetched_at)).scalars().all()
 
-    _write(engine, page, run_id, partition_id)
+    write_page(engine, page)
 
     assert _genre_links(engine) == links_before
     with engine.connect() as connection:
