@@ -16,7 +16,6 @@ from sqlalchemy import Engine, insert
 from voxrank.datasync.engine import SyncOptions, SyncSummary
 from voxrank.datasync.fakeapi.server import FakeApiProcess
 from voxrank.datasync.fakeapi.verify import compare_with_source
-from voxrank.datasync.models import validate_items
 from voxrank.datasync.planner import Scope
 from voxrank.datasync.session import synchronize
 from voxrank.datasync.settings import SyncSettings
@@ -161,8 +160,7 @@ def _write_page(engine: Engine, raw_items: list[dict[str, Any]]) -> None:
                 status="running",
             )
         ).inserted_primary_key[0]
-    accepted, rejected = validate_items(raw_items)
-    PageWriter(engine).write([FetchedPage(PageLocation(run_id, partition_id, 1), accepted, rejected)])
+    PageWriter(engine).write([FetchedPage.from_raw(PageLocation(run_id, partition_id, 1), raw_items)])
 
 
 @pytest.fixture

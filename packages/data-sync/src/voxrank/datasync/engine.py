@@ -24,7 +24,6 @@ from voxrank.datasync import runs
 from voxrank.datasync.client import DmmClient
 from voxrank.datasync.errors import SyncError
 from voxrank.datasync.gcpolicy import bulk_allocation_gc
-from voxrank.datasync.models import validate_items
 from voxrank.datasync.planner import Scope, plan_windows
 from voxrank.datasync.runs import Partition, SyncRun
 from voxrank.datasync.storage.page_writer import FetchedPage, PageLocation, PageWriter
@@ -249,8 +248,7 @@ class Synchronizer:
                 site=scope.site, service=scope.service, floor=scope.floor, hits=run.hits, offset=offset,
                 sort="date", gte_date=partition.gte, lte_date=partition.lte,
             )  # fmt: skip
-            accepted, rejected = validate_items(result.items)
-            await fetched.put(FetchedPage(PageLocation(run.id, partition.id, offset), accepted, rejected))
+            await fetched.put(FetchedPage.from_raw(PageLocation(run.id, partition.id, offset), result.items))
 
     async def _write_pages(self, fetched: FetchedPages, summary: SyncSummary) -> None:
         """The single writer: takes every page waiting in the queue and commits them together."""

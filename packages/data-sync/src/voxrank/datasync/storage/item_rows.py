@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from pydantic_core import to_json
-
 from voxrank.datasync.models import Entity, Item, parse_price
 from voxrank.datasync.storage.schema import ENTITY_LINKS, PEOPLE_ROLES
 
@@ -88,12 +86,10 @@ def _add_references(rows: PageRows, item: Item) -> None:
             rows.people_links.add((item.content_id, role, person["id"]))
 
 
-def page_rows(
-    accepted: list[tuple[Item, dict[str, Any]]], run_id: int | None, fetched_at: datetime
-) -> PageRows:
+def page_rows(accepted: list[tuple[Item, str]], run_id: int | None, fetched_at: datetime) -> PageRows:
     """Rows for every table, sorted by key so concurrent PostgreSQL writers take locks in one order."""
     rows = PageRows()
-    for item, raw in sorted(accepted, key=lambda pair: pair[0].content_id):
+    for item, payload in sorted(accepted, key=lambda pair: pair[0].content_id):
         rows.content_ids.append(item.content_id)
         rows.items.append(_item_row(item, run_id, fetched_at))
         if item.review is not None:
@@ -118,7 +114,7 @@ def page_rows(
         rows.payloads.append(
             {
                 "content_id": item.content_id,
-                "payload": to_json(raw).decode(),
+                "payload": payload,
                 "fetched_at": fetched_at,
             }
         )
