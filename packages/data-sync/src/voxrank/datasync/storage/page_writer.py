@@ -40,9 +40,9 @@ class FetchedPage:
 
     @classmethod
     def from_raw(cls, location: PageLocation, raw_items: list[Any]) -> FetchedPage:
-        """Validate a page's raw items. Each valid item's raw object is kept as its JSON text: a page
-        waiting for the writer then holds a string per item rather than a tree of Python objects
-        (about half the memory of a queued page)."""
+        """Validate a page's raw items. Each valid item's raw object is kept as its JSON text, which
+        is what the writer stores, rather than as a tree of Python objects (measured with
+        tracemalloc: a queued page of 100 items takes about 860 KiB instead of 1,000)."""
         accepted, rejected = validate_items(raw_items)
         return cls(location, [(item, to_json(raw).decode()) for item, raw in accepted], rejected)
 
