@@ -29,6 +29,7 @@ _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 _META_TABLE = "voxrank_vector_indexes"
 # pgvector refuses hnsw.ef_search above 1000.
 _MAX_EF_SEARCH = 1000
+_MAX_INLINE_VECTOR_BYTES = 7000
 
 
 def graph_memory_mb(count: int, dimension: int, m: int) -> int:
@@ -114,14 +115,19 @@ class PgvectorStore:
         building = sql.Identifier(f"{self.table}__building")
         with self._lock, self._connection.transaction():
             self._connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(building))
-            # PLAIN keeps each ~3 kB vector in its row instead of TOASTing it out of line: the index build
-            # reads every vector, and detoasting them made it ~1.7x slower.
             self._connection.execute(
                 sql.SQL(
                     "CREATE TABLE {} (item_id text PRIMARY KEY, model_version text NOT NULL, "
-                    "embedding vector({}) STORAGE PLAIN)"
+                    "embedding vector({}))"
                 ).format(building, sql.Literal(matrix.shape[1]))
             )
+            # PLAIN keeps each vector (3 kB at 768-d) in its row instead of TOASTing it out of line: the
+            # index build reads every vector, and detoasting them made it ~1.7x slower. A row must fit
+            # in an 8 kB page, so much wider vectors keep pgvector's default.
+            if 4 * matrix.shape[1] <= _MAX_INLINE_VECTOR_BYTES:
+                self._connection.execute(
+                    sql.SQL("ALTER TABLE {} ALTER COLUMN embedding SET STORAGE PLAIN").format(building)
+                )
             cursor = self._connection.cursor()
             copy_statement = sql.SQL(
                 "COPY {} (item_id, model_version, embedding) FROM STDIN WITH (FORMAT BINARY)"
