@@ -82,7 +82,8 @@ def two_tower_checkpoint(given: dict[str, Path]) -> Path:
 
     settings = export_training_config()
     console.print(
-        f"no finished two-tower run: training {settings.output_dir} ({settings.train.epochs} epochs)"
+        f"no finished acceptance run in {TWO_TOWER_ACCEPTANCE}: exporting {settings.output_dir} "
+        f"({settings.train.epochs} epochs, trained or continued as needed)"
     )
     # Resumed: a finished run returns at once, an interrupted one continues where it stopped.
     return train_two_tower(settings, resume=True, run_evaluation=False).checkpoint
