@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 import httpx
+from threadpoolctl import threadpool_info
 
 from .conftest import StartServer
 
@@ -21,3 +22,14 @@ def test_startup_objects_are_frozen_while_serving_and_released_at_shutdown(
         assert response.status_code == 200
     assert frozen > 1000  # modules, the ONNX Runtime session, the app: far more than a handful
     assert gc.get_freeze_count() == 0
+
+
+def test_blas_runs_single_threaded_while_serving_and_is_restored_after(start_server: StartServer) -> None:
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = blas_threads()
+    with start_server(blas_threads=1) as url:
+        assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+        assert blas_threads() == {1}
+    assert blas_threads() == before

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from threadpoolctl import threadpool_limits
 
 from voxrank.serving import __version__
 from voxrank.serving.api.admission import Admission
@@ -44,6 +45,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         admission = Admission(settings.max_concurrency, settings.max_queue)
         app.state.admission = admission
         metrics.queued.set_function(lambda: admission.queued)
+        blas = threadpool_limits(limits=settings.blas_threads or None, user_api="blas")
         await asyncio.to_thread(manager.start)
         _freeze_startup_objects()
         watcher = RepositoryWatcher(manager, settings)
@@ -57,6 +59,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
             admission.close()
             manager.close()
             gc.unfreeze()
+            blas.restore_original_limits()
 
     app = FastAPI(title="voxrank serving", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
