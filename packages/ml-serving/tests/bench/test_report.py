@@ -40,6 +40,29 @@ def test_ratios_pair_the_same_workload_only() -> None:
     assert comparisons[f"{REFERENCE_NETWORK} fp32 [torch-eager]"].ratio == pytest.approx(12.0)
 
 
+def test_an_export_of_another_checkpoint_is_not_compared_with_the_pytorch_model() -> None:
+    older_int8 = _measurement("model", "fastcnn", "onnxruntime", 1.0)
+    older_int8.parameters.update(precision="int8", checkpoint="aaa", version="fastcnn-int8 1.1.0")
+    newest_fp32 = _measurement("model", "fastcnn", "onnxruntime", 2.0)
+    newest_fp32.parameters.update(checkpoint="bbb", version="fastcnn 1.3.0")
+    pytorch = _measurement("reference", "fastcnn", "torch-eager", 4.0)
+    pytorch.parameters["checkpoint"] = "bbb"
+    reference_network = _measurement("reference", REFERENCE_NETWORK, "torch-eager", 12.0)
+
+    pairs = {(c.subject, c.baseline) for c in compare([older_int8, newest_fp32, pytorch, reference_network])}
+
+    assert pairs == {
+        ("fastcnn fp32 [onnxruntime]", "fastcnn fp32 [torch-eager]"),
+        ("fastcnn fp32 [onnxruntime]", f"{REFERENCE_NETWORK} fp32 [torch-eager]"),
+        ("fastcnn int8 [onnxruntime]", f"{REFERENCE_NETWORK} fp32 [torch-eager]"),
+    }
+    markdown = to_markdown(
+        BenchmarkReport(environment=capture_environment(), measurements=[older_int8, newest_fp32, pytorch])
+    )
+    assert "| fastcnn | 1.1.0 | onnxruntime | int8 |" in markdown
+    assert "| fastcnn | 1.3.0 | onnxruntime | fp32 |" in markdown
+
+
 def test_merge_keeps_every_measurement_and_renders_markdown(tmp_path: Path) -> None:
     environment = capture_environment()
     model = BenchmarkReport(

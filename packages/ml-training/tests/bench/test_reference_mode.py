@@ -25,7 +25,7 @@ class Broken(nn.Module):
 
 
 def test_eager_measurement_has_percentiles_and_the_workload() -> None:
-    target = TorchTarget("tiny", nn.Sequential(nn.Linear(1600, 4)).eval())
+    target = TorchTarget("tiny", nn.Sequential(nn.Linear(1600, 4)).eval(), checkpoint="c0ffee")
     [measurement] = run_reference_mode(
         [target], [Workload("cpu", 2, 0.1, 1)], MeasureSettings.quick(), engines=["torch-eager"]
     )
@@ -34,6 +34,7 @@ def test_eager_measurement_has_percentiles_and_the_workload() -> None:
     assert measurement.parameters == {
         "engine": "torch-eager",
         "precision": "fp32",
+        "checkpoint": "c0ffee",
         "provider": "cpu",
         "batch": 2,
         "input_s": 0.1,

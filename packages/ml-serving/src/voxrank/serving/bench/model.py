@@ -27,6 +27,11 @@ class ModelTarget:
     manifest: Any = field(default=None, compare=False, repr=False)
     """The repository manifest (pre/post-processing parameters), when the model came from one."""
 
+    @property
+    def checkpoint(self) -> str | None:
+        """sha256 of the training checkpoint this export was made from, when its manifest records it."""
+        return None if self.manifest is None else self.manifest.provenance.checkpoint_sha256
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -42,6 +47,7 @@ class Workload:
             "engine": engine,
             "precision": target.precision,
             "version": target.version,
+            "checkpoint": target.checkpoint,
             "provider": self.provider,
             "batch": self.batch,
             "input_s": self.input_s,

@@ -82,7 +82,7 @@ def compare(measurements: list[Measurement]) -> list[Comparison]:
     comparisons = []
     for subject in onnx:
         for baseline in torch:
-            same_model = baseline.name == subject.name
+            same_model = baseline.name == subject.name and _same_checkpoint(subject, baseline)
             if (same_model or baseline.name == REFERENCE_NETWORK) and _workload(baseline) == _workload(
                 subject
             ):
@@ -90,6 +90,13 @@ def compare(measurements: list[Measurement]) -> list[Comparison]:
                 if comparison is not None:
                     comparisons.append(comparison)
     return comparisons
+
+
+def _same_checkpoint(subject: Measurement, baseline: Measurement) -> bool:
+    # An older export (say an int8 that failed its gate on the newest checkpoint) is another network:
+    # timing it against the newest checkpoint in PyTorch would not be a speed-up of the same model.
+    ours, theirs = subject.parameters.get("checkpoint"), baseline.parameters.get("checkpoint")
+    return ours is None or theirs is None or ours == theirs
 
 
 def _ms(value: float) -> str:
@@ -123,25 +130,28 @@ def _model_rows(measurements: list[Measurement]) -> list[str]:
     for m in measurements:
         p = m.parameters
         rows.append(
-            f"| {m.name} | {p.get('engine')} | {p.get('precision') or ''} | {p.get('provider')} | "
-            f"{p.get('batch')} | {p.get('input_s')} | {p.get('threads')} | {_latency_cells(m)} |"
+            f"| {m.name} | {_version(m)} | {p.get('engine')} | {p.get('precision') or ''} | "
+            f"{p.get('provider')} | {p.get('batch')} | {p.get('input_s')} | {p.get('threads')} | "
+            f"{_latency_cells(m)} |"
         )
     return rows
+
+
+def _version(m: Measurement) -> str:
+    # Recorded as "<repository name> <version>"; the model column already names the model.
+    return str(m.parameters.get("version") or "").rpartition(" ")[2]
 
 
 def _pipeline_rows(measurements: list[Measurement]) -> list[str]:
     rows = []
     for m in measurements:
         p, f = m.parameters, m.figures
+        precision = p.get("precision") or ""
+        model = f"| {m.name} | {_version(m)} | {precision} | {p.get('audio_min')} | {p.get('cores')} |"
         if m.status != "ok":
-            rows.append(
-                f"| {m.name} | {p.get('audio_min')} | {p.get('cores')} | {m.status}: {m.reason} | | |"
-            )
+            rows.append(f"{model} {m.status}: {m.reason} | | |")
             continue
-        rows.append(
-            f"| {m.name} | {p.get('audio_min')} | {p.get('cores')} | {f['wall_s']:.2f} | {f['rtf']:.5f} | "
-            f"{f.get('turns', 0):.0f} |"
-        )
+        rows.append(f"{model} {f['wall_s']:.2f} | {f['rtf']:.5f} | {f.get('turns', 0):.0f} |")
     return rows
 
 
@@ -182,13 +192,15 @@ def to_markdown(report: BenchmarkReport) -> str:
         "",
     ]
     by_mode = {mode: [m for m in report.measurements if m.mode == mode] for mode in ("model", "reference")}
-    engine_columns = f"model | engine | precision | provider | batch | input s | threads | {_LATENCY_HEADER}"
+    engine_columns = (
+        f"model | version | engine | precision | provider | batch | input s | threads | {_LATENCY_HEADER}"
+    )
     sections = [
         ("Model inference (ONNX Runtime, in process)", engine_columns, _model_rows(by_mode["model"])),
         ("Model inference (PyTorch reference)", engine_columns, _model_rows(by_mode["reference"])),
         (
             "Pipeline processing (real-time factor = processing time / audio duration)",
-            "model | audio min | cores | wall s | RTF | turns",
+            "model | version | precision | audio min | cores | wall s | RTF | turns",
             _pipeline_rows([m for m in report.measurements if m.mode == "pipeline"]),
         ),
         (

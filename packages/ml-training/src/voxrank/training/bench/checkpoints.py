@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from voxrank.serving.repository import sha256_file
 from voxrank.training.bench.reference import TorchTarget
 from voxrank.training.diarization.checkpoint import CheckpointError, model_from_checkpoint
 
@@ -17,7 +18,7 @@ def from_specs(specs: list[str]) -> list[TorchTarget]:
         name, separator, path = spec.partition("=")
         if not separator or not name or not path:
             raise CheckpointError(f"checkpoint spec {spec!r} is not NAME=PATH")
-        targets.append(TorchTarget(name, model_from_checkpoint(Path(path))[0]))
+        targets.append(_target(name, Path(path)))
     return targets
 
 
@@ -40,10 +41,15 @@ def from_repository(root: Path) -> list[TorchTarget]:
             raise CheckpointError(
                 f"{name} {fp32[-1].version}: the manifest names no checkpoint to rebuild it from"
             )
-        targets.append(TorchTarget(name, model_from_checkpoint(_located(Path(checkpoint), root))[0]))
+        targets.append(_target(name, _located(Path(checkpoint), root)))
     if not targets:
         raise CheckpointError(f"no fp32 diarization model in the model repository {root}")
     return targets
+
+
+def _target(name: str, checkpoint: Path) -> TorchTarget:
+    # The hash pairs this module with the ONNX exports made from the same checkpoint in the speed-ups.
+    return TorchTarget(name, model_from_checkpoint(checkpoint)[0], checkpoint=sha256_file(checkpoint))
 
 
 def _located(checkpoint: Path, root: Path) -> Path:

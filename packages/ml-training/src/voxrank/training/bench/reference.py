@@ -27,6 +27,8 @@ class TorchTarget:
 
     name: str
     module: nn.Module
+    checkpoint: str | None = None
+    """sha256 of the checkpoint the module was rebuilt from (None for the random-weight reference)."""
 
 
 def reference_target(seed: int = 0) -> TorchTarget:
@@ -34,10 +36,11 @@ def reference_target(seed: int = 0) -> TorchTarget:
     return TorchTarget(REFERENCE_NETWORK, PyannoteArchitectureSegmentation().eval())
 
 
-def _parameters(engine: str, workload: Workload) -> dict[str, ParameterValue]:
+def _parameters(target: TorchTarget, engine: str, workload: Workload) -> dict[str, ParameterValue]:
     return {
         "engine": engine,
         "precision": "fp32",
+        "checkpoint": target.checkpoint,
         "provider": "cpu",
         "batch": workload.batch,
         "input_s": workload.input_s,
@@ -57,7 +60,7 @@ def measure_torch(
 ) -> Measurement:
     torch.set_num_threads(workload.threads)
     waveform = torch.from_numpy(waveform_batch(workload.batch, workload.input_s))
-    parameters = _parameters(engine, workload)
+    parameters = _parameters(target, engine, workload)
     try:
         forward = _forward(target.module, engine)
         with torch.inference_mode():
