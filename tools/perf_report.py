@@ -79,9 +79,14 @@ def _select(
     ]
 
 
+def _precision_version(parameters: dict[str, Any]) -> str:
+    version = _version(parameters)
+    return f"{parameters['precision']} {version}".strip()
+
+
 def _fastcnn_p99(result: dict[str, Any]) -> list[tuple[str, float]]:
     rows = _select(result, "model", name=LATENCY_MODEL, batch=1, input_s=5.0, threads=1, provider="cpu")
-    return [(m["parameters"]["precision"], m["latency"]["p99_ms"]) for m in rows]
+    return [(_precision_version(m["parameters"]), m["latency"]["p99_ms"]) for m in rows]
 
 
 def _ratios(baseline: str) -> Callable[[dict[str, Any]], list[tuple[str, float]]]:
@@ -99,7 +104,7 @@ def _ratios(baseline: str) -> Callable[[dict[str, Any]], list[tuple[str, float]]
 
 def _rtf_hour(result: dict[str, Any]) -> list[tuple[str, float]]:
     rows = _select(result, "pipeline", name=LATENCY_MODEL, audio_min=60.0, cores=1)
-    return [(m["parameters"]["precision"], m["figures"]["rtf"]) for m in rows]
+    return [(_precision_version(m["parameters"]), m["figures"]["rtf"]) for m in rows]
 
 
 def _http_p99(result: dict[str, Any]) -> list[tuple[str, float]]:
@@ -194,6 +199,7 @@ def _model_rows(result: dict[str, Any], mode: str) -> list[list[str]]:
         rows.append(
             [
                 m["name"],
+                _version(p),
                 str(p.get("engine")),
                 str(p.get("precision")),
                 str(p.get("provider")),
@@ -209,8 +215,14 @@ def _model_rows(result: dict[str, Any], mode: str) -> list[list[str]]:
     return rows
 
 
+def _version(parameters: dict[str, Any]) -> str:
+    # Recorded as "<repository name> <version>"; an older version of one precision can still be serving.
+    return str(parameters.get("version") or "").rpartition(" ")[2]
+
+
 MODEL_HEADER = [
     "model",
+    "version",
     "engine",
     "precision",
     "provider",
@@ -244,6 +256,7 @@ def _pipeline_section(result: dict[str, Any]) -> list[str]:
         rows.append(
             [
                 m["name"],
+                _version(p),
                 str(p.get("precision")),
                 f"{p.get('audio_min'):g}",
                 str(p.get("cores")),
@@ -255,6 +268,7 @@ def _pipeline_section(result: dict[str, Any]) -> list[str]:
         )
     header = [
         "model",
+        "version",
         "precision",
         "audio min",
         "cores",
