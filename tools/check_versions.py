@@ -108,7 +108,9 @@ def _sibling_requirements(package: Package, dist_names: set[str]) -> list[Requir
             requirement = Requirement(text)
         except InvalidRequirement as error:
             raise VersionError(f"{package.folder}: {error}") from error
-        if canonicalize_name(requirement.name) in dist_names:
+        name = canonicalize_name(requirement.name)
+        # `pkg[test]` pulling in `pkg[extra]` names the package itself, not a sibling to keep in range.
+        if name in dist_names and name != canonicalize_name(package.dist_name):
             requirements.append(requirement)
     return requirements
 

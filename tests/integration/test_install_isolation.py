@@ -66,7 +66,9 @@ class Venv:
 def install_alone(wheel: Path, dist_dir: Path, constraints: Path, target: Path) -> Venv:
     """A fresh venv holding `wheel` and what it declares; siblings resolve from dist/ only via find-links."""
     target = target / "venv"
-    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    # Symlinked, not copied: a copy of the interpreter being written while another thread forks pip can be
+    # inherited open by that child, and running it then fails with "Text file busy" (ETXTBSY).
+    venv.EnvBuilder(with_pip=True, clear=True, symlinks=True).create(target)
     command = [
         str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--no-input", "--no-compile", "--find-links", str(dist_dir), "-c", str(constraints), str(wheel),

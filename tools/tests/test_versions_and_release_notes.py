@@ -61,6 +61,11 @@ def test_a_sibling_range_that_excludes_the_working_tree_is_a_problem(workspace: 
     assert problems == ["gamma: voxrank-beta>=2.0 does not admit voxrank-beta 1.0.0 from the working tree"]
 
 
+def test_an_extra_that_pulls_in_another_extra_of_the_same_package_is_no_sibling(workspace: Path) -> None:
+    write_package(workspace, "gamma", ["numpy"], extras={"test": ["pytest", "voxrank-gamma[feeds]"]})
+    assert check_versions.workspace_problems(load_packages(workspace)) == []
+
+
 def test_the_repository_itself_is_consistent() -> None:
     assert check_versions.workspace_problems(load_packages()) == []
 
