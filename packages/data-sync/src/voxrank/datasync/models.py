@@ -44,13 +44,12 @@ def _empty_to_none(value: Any) -> Any:
 OptionalFloat = Annotated[float | None, BeforeValidator(_empty_to_none)]
 
 
-class Lenient(BaseModel):
-    """Numbers where strings are expected (and the reverse) are coerced; unknown keys are ignored."""
-
-    model_config = ConfigDict(coerce_numbers_to_str=True, extra="ignore", populate_by_name=True)
-
-
 LENIENT = ConfigDict(coerce_numbers_to_str=True, extra="ignore")
+"""Numbers where strings are expected (and the reverse) are coerced; unknown keys are ignored."""
+
+
+class Lenient(BaseModel):
+    model_config = ConfigDict(**LENIENT, populate_by_name=True)
 
 
 @with_config(LENIENT)
