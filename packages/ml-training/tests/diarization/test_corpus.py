@@ -5,6 +5,7 @@ import pytest
 import soundfile as sf
 
 from voxrank.serving.diarization import Turn
+from voxrank.training.diarization.config import CorpusSplit
 from voxrank.training.diarization.data.corpus import CorpusError, load_corpus
 
 
@@ -64,3 +65,13 @@ def test_ami_debug_reads_as_documented(shared_data: Path) -> None:
     assert sum(len(r.turns) for r in train) == 77 and sum(len(r.turns) for r in dev) == 17
     assert len({s for r in train for s in r.speakers}) == 21
     assert all(r.duration == 30.0 for r in train + dev)
+
+
+def test_a_split_narrowed_to_some_recordings_or_without_some(tmp_path: Path, corpus_writer) -> None:
+    recordings = {uri: (_speech(2, seed), [Turn(0.2, 1.0, uri)]) for seed, uri in enumerate(["a", "b", "c"])}
+    root = corpus_writer(tmp_path / "c", "train", recordings)
+    assert [r.uri for r in CorpusSplit(root=root, split="train").recordings()] == ["a", "b", "c"]
+    assert [r.uri for r in CorpusSplit(root=root, split="train", exclude=["b"]).recordings()] == ["a", "c"]
+    assert [r.uri for r in CorpusSplit(root=root, split="train", uris=["c", "b"]).recordings()] == ["b", "c"]
+    with pytest.raises(CorpusError, match=r"no recordings named \['zz'\]"):
+        CorpusSplit(root=root, split="train", exclude=["zz"]).recordings()

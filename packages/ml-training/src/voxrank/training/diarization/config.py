@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from voxrank.serving.diarization import PipelineConfig
+from voxrank.training.diarization.data.corpus import CorpusError, Recording, load_corpus
 from voxrank.training.diarization.data.simulator import SimulationConfig
 from voxrank.training.diarization.models import ModelConfigError, model_config
 from voxrank.training.diarization.teacher import TEACHER_DIM
@@ -28,8 +29,25 @@ class Strict(BaseModel):
 
 
 class CorpusSplit(Strict):
+    """A split of a corpus on disk, optionally narrowed to some of its recordings (`uris`) or without
+    some (`exclude`): that is how one split gives both training and held-out tuning recordings."""
+
     root: Path
     split: str
+    uris: list[str] = Field(default_factory=list, description="only these recordings (empty: all)")
+    exclude: list[str] = Field(default_factory=list, description="recordings left out")
+
+    def recordings(self) -> list[Recording]:
+        recordings = load_corpus(self.root, self.split)
+        known = {recording.uri for recording in recordings}
+        unknown = sorted((set(self.uris) | set(self.exclude)) - known)
+        if unknown:
+            raise CorpusError(f"{self.root} / {self.split}: no recordings named {unknown}")
+        return [
+            recording
+            for recording in recordings
+            if (not self.uris or recording.uri in self.uris) and recording.uri not in self.exclude
+        ]
 
 
 class DataConfig(Strict):

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from voxrank.training.diarization.config import DiarizationConfig
-from voxrank.training.diarization.data.corpus import load_corpus
 from voxrank.training.diarization.data.simulator import ConversationSimulator
 from voxrank.training.diarization.data.speakers import (
     SpeakerUtterances,
@@ -40,7 +39,7 @@ def corpus_prefix(index: int) -> str:
 def build_training_data(config: DiarizationConfig, hop: int, num_speakers: int) -> TrainingData:
     source = _speaker_source(config)
     training_source, heldout = _hold_out(source, config.data.heldout_speakers, config.seed)
-    corpora = [load_corpus(split.root, split.split) for split in config.data.corpora]
+    corpora = [split.recordings() for split in config.data.corpora]
     names = list(training_source.speakers)
     for index, group in enumerate(corpora):
         names += sorted({corpus_prefix(index) + s for recording in group for s in recording.speakers})
@@ -100,7 +99,7 @@ def validation_items(
                 EvaluationItem(f"simulated{index:03d}", conversation.waveform, turns, [(0.0, duration)])
             )
     for split in config.validation.corpora:
-        for recording in load_corpus(split.root, split.split):
+        for recording in split.recordings():
             recordings.append(EvaluationItem.from_recording(recording))
     return items, recordings
 
