@@ -66,19 +66,54 @@ def _execute_many(
     if not rows:
         return
     compiled = _compile(connection, table, tuple(rows[0]), tuple(keys), conflict)
-    if compiled.processors:
-        rows = [dict(row) for row in rows]
-        for row in rows:
-            for column, processor in compiled.processors:
-                row[column] = processor(row[column])
-    if compiled.positions is not None:
-        values = itemgetter(*compiled.positions)
-        if len(compiled.positions) == 1:
-            connection.exec_driver_sql(compiled.sql, [(values(row),) for row in rows])
-        else:
-            connection.exec_driver_sql(compiled.sql, [values(row) for row in rows])
+    if compiled.positions is None:
+        connection.exec_driver_sql(compiled.sql, _processed_dicts(rows, compiled.processors))
+        return
+    values = itemgetter(*compiled.positions)
+    if len(compiled.positions) == 1:
+        parameters: list[Any] = [(values(row),) for row in rows]
     else:
-        connection.exec_driver_sql(compiled.sql, list(rows))
+        parameters = [values(row) for row in rows]
+    if compiled.processors:
+        parameters = _processed_tuples(parameters, compiled.positions, compiled.processors)
+    connection.exec_driver_sql(compiled.sql, parameters)
+
+
+def _processed_tuples(
+    parameters: list[tuple[Any, ...]],
+    positions: tuple[str, ...],
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...],
+) -> list[tuple[Any, ...]]:
+    """Each processor runs once per distinct value of its column: a page's rows share their
+    fetched_at and many of their release dates, and a datetime's processor formats a string."""
+    by_index: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+        (positions.index(column), processor, {}) for column, processor in processors
+    ]
+    processed = []
+    for row in parameters:
+        values = list(row)
+        for index, processor, seen in by_index:
+            value = values[index]
+            if (converted := seen.get(value, _MISSING)) is _MISSING:
+                converted = seen[value] = processor(value)
+            values[index] = converted
+        processed.append(tuple(values))
+    return processed
+
+
+def _processed_dicts(
+    rows: Sequence[dict[str, Any]], processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+) -> list[dict[str, Any]]:
+    if not processors:
+        return list(rows)
+    copies = [dict(row) for row in rows]
+    for row in copies:
+        for column, processor in processors:
+            row[column] = processor(row[column])
+    return copies
+
+
+_MISSING = object()
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
