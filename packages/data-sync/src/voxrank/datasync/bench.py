@@ -1,7 +1,8 @@
 """`voxrank-sync bench`: sync a large fake catalog through the offset cap, concurrent and sequential.
 
-The fake API and each sync run in their own processes (no shared GIL); each sync's peak RSS comes
-from os.wait4 on its process. Writes JSON and Markdown.
+The fake API and each sync run in their own processes (no shared GIL); each sync's CPU time comes
+from os.wait4 on its process (its page writer process included), its peak RSS from the summaries
+both processes report. Writes JSON and Markdown.
 """
 
 from __future__ import annotations
@@ -61,8 +62,12 @@ class SyncMeasurement:
     partitions: int
     max_partition_total: int
     peak_rss_mb: float
+    """The sync process's peak plus its page writer process's peak (at most their peak together)."""
     cpu_s: float
-    """User + system CPU of the sync process: steadier than wall time on a shared machine."""
+    """User + system CPU of the sync process and its page writer: steadier than wall time on a shared
+    machine."""
+    writer_cpu_s: float
+    writer_peak_rss_mb: float
     complete: bool
     comparison: str
 
@@ -152,6 +157,7 @@ def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
     summary, usage = finished.summary, finished.usage
     comparison = compare_with_source(finished.database_url, fake.base_url, since=finished.since)
     partitions, largest = _partition_stats(finished.database_url)
+    process, writer = summary["process"], summary["writer"]
     return SyncMeasurement(
         concurrency=finished.concurrency,
         wall_s=summary["elapsed_s"],
@@ -162,8 +168,11 @@ def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
         requests=summary["requests"],
         partitions=partitions,
         max_partition_total=largest,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+        peak_rss_mb=process["peak_rss_mb"] + writer["peak_rss_mb"],
+        # The writer process was reaped by the sync process, so wait4 counts its CPU time too.
         cpu_s=usage.ru_utime + usage.ru_stime,
+        writer_cpu_s=writer["cpu_s"],
+        writer_peak_rss_mb=writer["peak_rss_mb"],
         complete=comparison.equal,
         comparison=comparison.describe(),
     )
@@ -221,10 +230,11 @@ def to_markdown(result: BenchResult) -> str:
         f"per request, {config.fault_rate:.0%} faults (429 with Retry-After {config.retry_after_s} s, 503, "
         f"stalls past the {config.timeout_s:g} s client timeout, truncated bodies), "
         f"offset cap {config.offset_cap:,}. "
-        "Fake API and each sync in separate processes; SQLite (WAL) database; rate limit lifted.",
+        "Fake API and each sync in separate processes (each sync with its page writer process); "
+        "SQLite (WAL) database; rate limit lifted.",
         "",
         "| client | wall s | items | items/s | pages | requests | partitions | largest partition "
-        "| peak RSS MB | CPU s | complete |",
+        "| peak RSS MB (of it writer) | CPU s (of it writer) | complete |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, measured in (("concurrent", result.concurrent), ("sequential", result.sequential)):
@@ -234,7 +244,8 @@ def to_markdown(result: BenchResult) -> str:
             f"| {name} ({measured.concurrency}) | {measured.wall_s:.1f} | {measured.items:,} | "
             f"{measured.items_per_s:,.0f} | {measured.pages:,} | {measured.requests:,} | "
             f"{measured.partitions} | "
-            f"{measured.max_partition_total:,} | {measured.peak_rss_mb:.0f} | {measured.cpu_s:.1f} | "
+            f"{measured.max_partition_total:,} | {measured.peak_rss_mb:.0f} "
+            f"({measured.writer_peak_rss_mb:.0f}) | {measured.cpu_s:.1f} ({measured.writer_cpu_s:.1f}) | "
             f"{measured.complete} |"
         )
     if result.speedup is not None and result.sequential is not None:

@@ -26,16 +26,18 @@ from voxrank.datasync.errors import SyncError
 from voxrank.datasync.gcpolicy import bulk_allocation_gc
 from voxrank.datasync.planner import Scope, plan_windows
 from voxrank.datasync.runs import Partition, SyncRun
-from voxrank.datasync.storage.page_writer import FetchedPage, PageLocation, PageWriter
+from voxrank.datasync.storage.page_writer import BatchOutcome, FetchedPage, PageLocation
+from voxrank.datasync.storage.writer_process import PackedPage, ProcessUsage, WriterProcess
 
 JST = timezone(timedelta(hours=9))
 DEFAULT_LOWER_BOUND = datetime(1990, 1, 1)
-MAX_PAGES_PER_COMMIT = 64
-"""A larger group commit shares the B-tree pages that random content_ids dirty: at 100,000 items in
-the catalog, 64 pages per commit cost the writer about 15% less CPU per page than 16."""
+MAX_PAGES_PER_COMMIT = 32
+"""A larger group commit shares the B-tree pages that random content_ids dirty: at 40,000 items in
+the catalog, 32 pages per commit cost the writer about 10% less CPU per page than 16, and 64 only 3%
+less than 32 for twice the pages in memory."""
 T = TypeVar("T")
 PageJobs = asyncio.Queue[tuple[Partition, int] | None]
-FetchedPages = asyncio.Queue[FetchedPage | None]
+PackedPages = asyncio.Queue[PackedPage | None]
 
 
 def now_jst() -> datetime:
@@ -81,6 +83,10 @@ class SyncSummary:
     watermark: datetime | None = None
     reference_entries: dict[str, int] = field(default_factory=dict)
     """Entries stored per reference kind, when the run also refreshed the reference tables."""
+    process: ProcessUsage | None = None
+    """CPU time and peak RSS of the process that ran the sync..."""
+    writer: ProcessUsage | None = None
+    """... and of its page writer's process (None when the run was already complete)."""
 
     @property
     def items_per_second(self) -> float:
@@ -102,7 +108,6 @@ class Synchronizer:
         self.client = client
         self.options = options
         self.progress = progress
-        self.writer = PageWriter(engine)
         self._partitions: dict[int, Partition] = {}
         # One thread owns every database call: SQLite has one writer, and the event loop never blocks.
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxrank-db")
@@ -120,6 +125,7 @@ class Synchronizer:
             self._database.shutdown(wait=True)
         summary.requests = self.client.attempts.total() - requests_before
         summary.elapsed_s = time.perf_counter() - started
+        summary.process = ProcessUsage.of_this_process()
         return summary
 
     async def _run(self) -> SyncSummary:
@@ -199,16 +205,17 @@ class Synchronizer:
         concurrency = self.options.concurrency
         jobs: PageJobs = asyncio.Queue(maxsize=concurrency)
         # Room for one full group commit: fetchers keep going while the writer commits the last one.
-        fetched: FetchedPages = asyncio.Queue(maxsize=max(concurrency * 2, MAX_PAGES_PER_COMMIT))
+        fetched: PackedPages = asyncio.Queue(maxsize=max(concurrency * 2, MAX_PAGES_PER_COMMIT))
+        database_url = self.engine.url.render_as_string(hide_password=False)
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._write_pages(fetched, summary))
+            async with WriterProcess(database_url) as writer, asyncio.TaskGroup() as group:
+                group.create_task(self._write_pages(writer, fetched, summary))
                 group.create_task(self._fetch_pages(run, jobs, fetched, summary))
         except ExceptionGroup as errors:
             raise _first_leaf(errors) from None
 
     async def _fetch_pages(
-        self, run: SyncRun, jobs: PageJobs, fetched: FetchedPages, summary: SyncSummary
+        self, run: SyncRun, jobs: PageJobs, fetched: PackedPages, summary: SyncSummary
     ) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._produce(run, jobs, summary))
@@ -240,7 +247,7 @@ class Synchronizer:
         for _ in range(options.concurrency):
             await jobs.put(None)
 
-    async def _consume(self, run: SyncRun, jobs: PageJobs, fetched: FetchedPages) -> None:
+    async def _consume(self, run: SyncRun, jobs: PageJobs, fetched: PackedPages) -> None:
         scope = self.options.scope
         while (job := await jobs.get()) is not None:
             partition, offset = job
@@ -248,15 +255,16 @@ class Synchronizer:
                 site=scope.site, service=scope.service, floor=scope.floor, hits=run.hits, offset=offset,
                 sort="date", gte_date=partition.gte, lte_date=partition.lte,
             )  # fmt: skip
-            await fetched.put(FetchedPage.from_raw(PageLocation(run.id, partition.id, offset), result.items))
+            page = FetchedPage.from_raw(PageLocation(run.id, partition.id, offset), result.items)
+            await fetched.put(PackedPage.of(page))
 
-    async def _write_pages(self, fetched: FetchedPages, summary: SyncSummary) -> None:
+    async def _write_pages(self, writer: WriterProcess, fetched: PackedPages, summary: SyncSummary) -> None:
         """The single writer: takes every page waiting in the queue and commits them together."""
         finished = False
         while not finished:
             first = await fetched.get()
             if first is None:
-                return
+                break
             batch = [first]
             while not fetched.empty() and len(batch) < MAX_PAGES_PER_COMMIT:
                 page = fetched.get_nowait()
@@ -264,19 +272,19 @@ class Synchronizer:
                     finished = True
                     break
                 batch.append(page)
-            outcome = await self._db(self.writer.write, batch)
+            outcome = await writer.write(batch)
             summary.pages_fetched += len(batch)
             summary.items_written += outcome.written
             summary.quarantined += outcome.quarantined
-            self._report(batch, outcome.finished_partitions)
+            self._report(batch, outcome)
+        summary.writer = await writer.usage()
 
-    def _report(self, batch: list[FetchedPage], finished_partitions: frozenset[int]) -> None:
+    def _report(self, batch: list[PackedPage], outcome: BatchOutcome) -> None:
         if self.progress is None:
             return
-        for page in batch:
-            partition = self._partitions[page.location.partition_id]
-            self.progress.page_committed(partition, len(page.accepted) + len(page.rejected))
-        for partition_id in finished_partitions:
+        for page, items in zip(batch, outcome.page_items, strict=True):
+            self.progress.page_committed(self._partitions[page.location.partition_id], items)
+        for partition_id in outcome.finished_partitions:
             self.progress.partition_finished(self._partitions[partition_id])
 
 

@@ -18,13 +18,20 @@ BULK_THRESHOLDS = (50_000, 20, 100)
 """Young-generation collection after 50,000 net allocations (default 700); older ones as before."""
 
 
-@contextmanager
-def bulk_allocation_gc() -> Iterator[None]:
-    """Within the block, objects alive at its start are not traversed and young collections are rarer."""
+def use_bulk_allocation_gc() -> tuple[int, int, int]:
+    """From now on, objects alive now are not traversed and young collections are rarer; returns the
+    thresholds it replaced. For a process that does bulk work until it exits (the page writer's)."""
     previous = gc.get_threshold()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*BULK_THRESHOLDS)
+    return previous
+
+
+@contextmanager
+def bulk_allocation_gc() -> Iterator[None]:
+    """Within the block, objects alive at its start are not traversed and young collections are rarer."""
+    previous = use_bulk_allocation_gc()
     try:
         yield
     finally:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, cast
 
 from voxrank.datasync.models import Entity, Item, parse_price
@@ -50,8 +51,8 @@ class PageRows:
 
 
 def _item_row(item: Item, run_id: int | None, fetched_at: datetime) -> dict[str, Any]:
-    prices = item.prices
-    image = item.image_urls
+    prices = item.prices or {}
+    image = item.image_urls or {}
     return {
         "content_id": item.content_id,
         "product_id": item.product_id,
@@ -64,11 +65,11 @@ def _item_row(item: Item, run_id: int | None, fetched_at: datetime) -> dict[str,
         "volume": item.volume,
         "url": item.url,
         "affiliate_url": item.affiliate_url,
-        "image_url": (image.large or image.list or image.small) if image else None,
+        "image_url": image.get("large") or image.get("list") or image.get("small"),
         "release_date": item.date,
-        "price": parse_price(prices.price) if prices else None,
-        "price_text": None if prices is None or prices.price is None else str(prices.price),
-        "list_price": parse_price(prices.list_price) if prices else None,
+        "price": parse_price(prices.get("price")),
+        "price_text": None if prices.get("price") is None else str(prices["price"]),
+        "list_price": parse_price(prices.get("list_price")),
         "run_id": run_id,
         "fetched_at": fetched_at,
     }
@@ -96,17 +97,17 @@ def page_rows(accepted: list[tuple[Item, str]], run_id: int | None, fetched_at: 
             rows.reviews.append(
                 {
                     "content_id": item.content_id,
-                    "review_count": item.review.count,
-                    "review_average": item.review.average,
+                    "review_count": item.review.get("count", 0),
+                    "review_average": item.review.get("average"),
                 }
             )
-        deliveries = item.prices.deliveries.delivery if item.prices and item.prices.deliveries else []
+        deliveries = ((item.prices or {}).get("deliveries") or {}).get("delivery", [])
         delivery_rows = {
-            delivery.type: {
+            delivery["type"]: {
                 "content_id": item.content_id,
-                "delivery_type": delivery.type,
-                "price": parse_price(delivery.price),
-                "list_price": parse_price(delivery.list_price),
+                "delivery_type": delivery["type"],
+                "price": parse_price(delivery.get("price")),
+                "list_price": parse_price(delivery.get("list_price")),
             }
             for delivery in deliveries
         }
@@ -120,3 +121,42 @@ def page_rows(accepted: list[tuple[Item, str]], run_id: int | None, fetched_at: 
         )
         _add_references(rows, item)
     return rows
+
+
+def merge_page_rows(pages: list[PageRows]) -> PageRows:
+    """The rows of several pages as one: an item on more than one page (the API's order shifted
+    between requests) keeps the rows of its last page. Sorted by key again, as `page_rows` is."""
+    if len(pages) == 1:
+        return pages[0]
+    last_page = {content_id: index for index, rows in enumerate(pages) for content_id in rows.content_ids}
+    if len(last_page) < sum(len(rows.content_ids) for rows in pages):
+        pages = [
+            _owned_rows(rows, {cid for cid in rows.content_ids if last_page[cid] == index})
+            for index, rows in enumerate(pages)
+        ]
+    merged = PageRows(content_ids=sorted(last_page))
+    for rows in pages:
+        merged.items += rows.items
+        merged.reviews += rows.reviews
+        merged.prices += rows.prices
+        merged.payloads += rows.payloads
+        for kind, names in rows.entities.items():
+            merged.entities[kind].update(names)
+        for kind, links in rows.links.items():
+            merged.links[kind] |= links
+        merged.people.update(rows.people)
+        merged.people_links |= rows.people_links
+    by_content_id = itemgetter("content_id")
+    for table_rows in (merged.items, merged.reviews, merged.payloads):
+        table_rows.sort(key=by_content_id)
+    merged.prices.sort(key=itemgetter("content_id", "delivery_type"))
+    return merged
+
+
+def _owned_rows(rows: PageRows, content_ids: set[str]) -> PageRows:
+    kept = rows.only(content_ids)
+    return replace(
+        kept,
+        content_ids=[cid for cid in rows.content_ids if cid in content_ids],
+        items=[row for row in rows.items if row["content_id"] in content_ids],
+    )
