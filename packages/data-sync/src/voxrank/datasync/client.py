@@ -87,32 +87,33 @@ class _WaitHonouringRetryAfter:
         return float(self._backoff(state))
 
 
-def _error_from(response: httpx.Response) -> ApiError:
+def _error_from(response: httpx.Response, body: bytes) -> ApiError:
     try:
-        result = ErrorResult.model_validate(json.loads(response.content)["result"])
+        result = ErrorResult.model_validate(json.loads(body)["result"])
     except (ValueError, KeyError, TypeError, ValidationError):
-        return ApiError(response.status_code, response.text[:200].strip() or response.reason_phrase)
+        text = body[:200].decode(response.encoding or "utf-8", errors="replace").strip()
+        return ApiError(response.status_code, text or response.reason_phrase)
     return ApiError(response.status_code, result.message, result.field_errors())
 
 
-def _result_of(response: httpx.Response) -> dict[str, Any]:
+def _result_of(response: httpx.Response, body: bytes) -> dict[str, Any]:
     """The `result` object of a 200 response, or a typed error for everything else."""
     status = response.status_code
     if status == 429 or status >= 500:
         raise TransientApiError(f"HTTP {status}", retry_after=_retry_after(response))
     if status != 200:
-        raise _error_from(response)
+        raise _error_from(response, body)
     try:
-        result = from_json(response.content)["result"]
+        result = from_json(body)["result"]
     except (ValueError, KeyError, TypeError):
-        raise TransientApiError(f"invalid or truncated JSON body ({len(response.content)} bytes)") from None
+        raise TransientApiError(f"invalid or truncated JSON body ({len(body)} bytes)") from None
     if not isinstance(result, dict):
         raise TransientApiError("response has no result object")
     inner_status = str(result.get("status", "200"))
     if inner_status.isdigit() and int(inner_status) >= 500:
         raise TransientApiError(f"result.status {inner_status}")
     if inner_status.isdigit() and int(inner_status) >= 400:
-        raise _error_from(response)
+        raise _error_from(response, body)
     return result
 
 
@@ -162,12 +163,23 @@ class DmmClient:
             self.attempts[endpoint] += 1
             query = {"api_id": self._api_id.get_secret_value(), "affiliate_id": self._affiliate_id, **params}
             try:
-                response = await self._http.get(endpoint, params=query)
+                response, body = await self._get_body(endpoint, query)
             except httpx.TimeoutException as error:
                 raise TransientApiError(f"{endpoint} timed out ({type(error).__name__})") from None
             except httpx.TransportError as error:
                 raise TransientApiError(f"{endpoint} transport error ({type(error).__name__})") from None
-        return _result_of(response)
+        return _result_of(response, body)
+
+    async def _get_body(self, endpoint: str, query: dict[str, Any]) -> tuple[httpx.Response, bytes]:
+        """The response and its body, which is kept off the response: an httpx response and its
+        stream refer to each other, so a response is freed only by the garbage collector's next
+        young-generation pass, which `gcpolicy` makes rare; with their bodies on them, the responses
+        waiting for that pass held about 40 MB during a sync (traced with tracemalloc)."""
+        response = await self._http.send(self._http.build_request("GET", endpoint, params=query), stream=True)
+        try:
+            return response, b"".join([part async for part in response.aiter_bytes()])
+        finally:
+            await response.aclose()
 
     async def _get(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         retrying = AsyncRetrying(
