@@ -23,7 +23,7 @@ from types import TracebackType
 
 from voxrank.datasync.errors import SyncError
 from voxrank.datasync.gcpolicy import use_bulk_allocation_gc
-from voxrank.datasync.storage.database import create_database_engine
+from voxrank.datasync.storage.database import create_bulk_writer_engine
 from voxrank.datasync.storage.page_writer import BatchOutcome, FetchedPage, PageLocation, PageWriter
 
 PR_SET_PDEATHSIG = 1
@@ -104,7 +104,7 @@ def _start_writer(database_url: str) -> None:
     global _writer  # noqa: PLW0603 - one writer per process, made by the pool's initializer
     _die_with_parent()
     use_bulk_allocation_gc()
-    engine = create_database_engine(database_url)
+    engine = create_bulk_writer_engine(database_url)
     engine.connect().close()  # connect now, not during the first batch; the pool keeps the connection
     _writer = PageWriter(engine)
 
