@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from voxrank.serving.diarization import Turn
+from voxrank.serving.diarization import DiarizationPipeline, PipelineConfig, Turn
 from voxrank.training.cli import app
 from voxrank.training.diarization.baselines import mfcc_clustering, oracle_one_speaker, speech_regions
 from voxrank.training.diarization.checkpoint import save_checkpoint
-from voxrank.training.diarization.evaluation import EvaluationItem, score
+from voxrank.training.diarization.evaluation import EvaluationItem, oracle_linking, score
 from voxrank.training.diarization.models import build_model
 
 REFERENCE = [Turn(0.0, 10.0, "A"), Turn(10.0, 20.0, "B")]
@@ -36,6 +36,31 @@ def test_der_of_a_hand_built_case() -> None:
         {"missed": 1.75 / 19, "false": 1 / 19, "confusion": 1.75 / 19, "der": 4.5 / 19, "scored_s": 19.0}
     )
     assert report["files"]["meeting"]["collar_0"] == report["overall"]["collar_0"]
+
+
+class SignSegmenter:
+    """Slot 0 hears positive samples, slot 1 negative ones; every embedding is the same vector, so
+    nothing but the reference can link the slots of one window to those of another."""
+
+    window_samples = 2 * 16_000
+
+    def __call__(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        frames = windows.reshape(len(windows), 20, -1).mean(axis=2)
+        activity = np.stack([frames > 0.25, frames < -0.25, np.zeros_like(frames, bool)], axis=2)
+        embeddings = np.ones((len(windows), 3, 4), dtype=np.float32) / 2
+        return activity.astype(np.float32), embeddings
+
+
+def test_oracle_linking_leaves_only_the_segmentation_error() -> None:
+    turns = [Turn(0.0, 3.0, "a"), Turn(3.0, 6.0, "b"), Turn(6.0, 8.0, "a")]
+    waveform = np.repeat(np.array([0.5, -0.5, 0.5], dtype=np.float32), [48_000, 48_000, 32_000])
+    item = EvaluationItem("signs", waveform, turns, [(0.0, 8.0)])
+    config = PipelineConfig(window_s=2.0, step_s=1.0, onset=0.5, offset=0.4, min_duration_off=0.0)
+    pipeline = DiarizationPipeline(SignSegmenter(), config)
+    linked = oracle_linking(pipeline, item)
+    assert [edge for turn in linked for edge in (turn.start, turn.end)] == pytest.approx([0, 3, 3, 6, 6, 8])
+    assert linked[0].speaker == linked[2].speaker != linked[1].speaker
+    assert score([item], {"signs": linked})["overall"]["collar_0"]["der"] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_baselines() -> None:
@@ -89,7 +114,8 @@ def test_evaluate_command_writes_json_and_markdown(tmp_path: Path, corpus_writer
     )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "evaluation.json").read_text())
-    assert len(report["systems"]) == 3 and report["pipeline"]["onset"] == 0.3
+    assert len(report["systems"]) == 4 and report["pipeline"]["onset"] == 0.3
+    assert "fastcnn, oracle linking (diagnostic)" in report["systems"]
     assert "baseline: oracle speech, one speaker" in (out / "evaluation.md").read_text()
     assert "collar 0.5" in result.output
 

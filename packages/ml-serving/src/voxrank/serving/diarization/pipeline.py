@@ -73,10 +73,19 @@ class DiarizationPipeline:
         max_speakers: int | None = None,
     ) -> Diarization:
         """Cluster local speakers into global ones and aggregate their activity into turns."""
+        labels = self.link(local, num_speakers, min_speakers, max_speakers)
+        return self.reconstruct(local, labels, num_samples)
+
+    def link(
+        self,
+        local: LocalSegmentation,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+    ) -> np.ndarray:
+        """`[W, K]` global speaker of each local speaker (-1: too little speech to be clustered)."""
         config = self.config
-        frames = local.activity.shape[1]
-        frame_samples = config.window_samples / frames
-        frame_s = frame_samples / config.sample_rate
+        frame_s = config.window_samples / local.activity.shape[1] / config.sample_rate
         speech_frames = (local.activity > config.onset).sum(axis=1)
         is_active = speech_frames * frame_s >= config.min_local_speech_s
         labels = np.full(is_active.shape, -1, dtype=np.int64)
@@ -87,6 +96,14 @@ class DiarizationPipeline:
             min_clusters=min_speakers,
             max_clusters=max_speakers,
         )
+        return labels
+
+    def reconstruct(self, local: LocalSegmentation, labels: np.ndarray, num_samples: int) -> Diarization:
+        """Turns of the global speakers `labels` (from `link`, or any other `[W, K]` assignment) name."""
+        config = self.config
+        frames = local.activity.shape[1]
+        frame_samples = config.window_samples / frames
+        frame_s = frame_samples / config.sample_rate
         num_global = int(labels.max()) + 1
         total_frames = int(np.ceil(num_samples / frame_samples))
         duration = num_samples / config.sample_rate

@@ -82,6 +82,24 @@ def diarize_items(
     }
 
 
+def oracle_linking(pipeline: DiarizationPipeline, item: EvaluationItem) -> list[Turn]:
+    """A diagnostic: the pipeline with each local speaker linked to the reference speaker its activity
+    overlaps most. What DER is left is the segmentation's; the rest of the system's is the linking's."""
+    local = pipeline.segment(item.waveform)
+    labels = pipeline.link(local, item.num_speakers)
+    frames = local.activity.shape[1]
+    frame_samples = pipeline.config.window_samples / frames
+    offsets = np.round(local.starts / frame_samples).astype(np.int64)
+    speakers = sorted({turn.speaker for turn in item.turns})
+    reference = turns_to_frames(
+        item.turns, speakers, int(offsets[-1]) + frames, frame_samples / pipeline.config.sample_rate
+    )
+    for window, slot in np.argwhere(labels >= 0):
+        covered = reference[offsets[window] : offsets[window] + frames]
+        labels[window, slot] = int(np.argmax(local.activity[window, :, slot] @ covered))
+    return pipeline.reconstruct(local, labels, len(item.waveform)).turns
+
+
 def frames_to_turns(activity: np.ndarray, speakers: list[str], frame_s: float) -> list[Turn]:
     """Turns from a `[frames, S]` 0/1 matrix (the inverse of `turns_to_frames`)."""
     turns = []
@@ -92,4 +110,11 @@ def frames_to_turns(activity: np.ndarray, speakers: list[str], frame_s: float) -
     return sorted(turns)
 
 
-__all__ = ["EvaluationItem", "diarize_items", "frames_to_turns", "score", "turns_to_frames"]
+__all__ = [
+    "EvaluationItem",
+    "diarize_items",
+    "frames_to_turns",
+    "oracle_linking",
+    "score",
+    "turns_to_frames",
+]

@@ -11,7 +11,13 @@ from voxrank.serving.diarization import DiarizationPipeline, PipelineConfig
 from voxrank.training.diarization.baselines import mfcc_clustering, oracle_one_speaker
 from voxrank.training.diarization.checkpoint import model_from_checkpoint
 from voxrank.training.diarization.data.corpus import load_corpus
-from voxrank.training.diarization.evaluation import COLLARS, EvaluationItem, diarize_items, score
+from voxrank.training.diarization.evaluation import (
+    COLLARS,
+    EvaluationItem,
+    diarize_items,
+    oracle_linking,
+    score,
+)
 from voxrank.training.diarization.segmenter import TorchSegmenter
 
 
@@ -30,6 +36,9 @@ def evaluate_checkpoint(
         )
     }
     model_seconds = time.perf_counter() - started
+    systems[f"{checkpoint['model']}, oracle linking (diagnostic)"] = {
+        item.uri: oracle_linking(pipeline, item) for item in items
+    }
     systems["baseline: oracle speech, one speaker"] = {item.uri: oracle_one_speaker(item) for item in items}
     systems["baseline: oracle speech, MFCC statistics + AHC"] = {
         item.uri: mfcc_clustering(item, item.num_speakers if oracle_num_speakers else None) for item in items
