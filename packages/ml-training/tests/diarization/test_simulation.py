@@ -1,18 +1,12 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
-from voxrank.training.diarization.config import ConfigError, parse_config
+from voxrank.training.diarization.config import parse_config
 from voxrank.training.diarization.data.build import build_training_data
 from voxrank.training.diarization.data.simulator import ConversationSimulator, SimulationConfig
-from voxrank.training.diarization.data.speakers import (
-    SpeakerUtterances,
-    load_speaker_folder,
-    speed_perturbed,
-    synthetic_speakers,
-)
+from voxrank.training.diarization.data.speakers import load_speaker_folder, synthetic_speakers
 
 
 def _simulator(cache: Path, **settings) -> ConversationSimulator:
@@ -66,30 +60,3 @@ def test_speaker_folder_layout(tmp_path: Path, espeak_cache: Path) -> None:
     loaded = load_speaker_folder(tmp_path, prefix="x:")
     assert loaded.speakers == sorted(f"x:{name}" for name in source.speakers)
     assert all(len(value) == 2 for value in loaded.utterances.values())
-
-
-def test_speed_perturbation_adds_faster_and_slower_copies_of_every_speaker() -> None:
-    tone = np.sin(2 * np.pi * 200 * np.arange(16_000) / 16_000).astype(np.float32)
-    source = SpeakerUtterances({"ann": [tone], "bob": [tone[:8_000]]})
-    perturbed = speed_perturbed(source, [0.9, 1.1])
-    assert perturbed.speakers == [
-        "ann",
-        "ann@speed0.9",
-        "ann@speed1.1",
-        "bob",
-        "bob@speed0.9",
-        "bob@speed1.1",
-    ]
-    faster = perturbed.utterances["ann@speed1.1"][0]
-    assert faster.dtype == np.float32 and abs(len(faster) - 16_000 / 1.1) <= 1
-    assert abs(len(perturbed.utterances["bob@speed0.9"][0]) - 8_000 / 0.9) <= 1
-    # Played faster, the 200 Hz tone comes out at 220 Hz.
-    spectrum = np.abs(np.fft.rfft(faster))
-    assert abs(np.argmax(spectrum) * 16_000 / len(faster) - 220) < 2
-    assert speed_perturbed(source, []).speakers == ["ann", "bob"]
-
-
-def test_speed_factors_are_checked(tiny_config) -> None:
-    for factors in ([1.0], [0.9, 0.9], [3.0]):
-        with pytest.raises(ConfigError, match="speed factors must be distinct"):
-            parse_config({**tiny_config, "data": {**tiny_config["data"], "speed_perturbation": factors}})

@@ -59,19 +59,6 @@ class DataConfig(Strict):
     corpora: list[CorpusSplit] = Field(default_factory=list, description="real recordings to train on")
     recording_probability: float = Field(default=0.3, ge=0, le=1)
     heldout_speakers: int = Field(default=0, ge=0, description="speakers kept out of training for validation")
-    speed_perturbation: list[float] = Field(
-        default_factory=list,
-        description="speed factors (e.g. 0.9, 1.1): each adds every training speaker at that speed",
-    )
-
-    @field_validator("speed_perturbation")
-    @classmethod
-    def _distinct_speeds(cls, factors: list[float]) -> list[float]:
-        if any(not 0.5 <= factor <= 2.0 or factor == 1.0 for factor in factors) or len(set(factors)) < len(
-            factors
-        ):
-            raise ValueError(f"speed factors must be distinct, in [0.5, 2] and not 1, got {factors}")
-        return factors
 
 
 class TrainingConfig(Strict):

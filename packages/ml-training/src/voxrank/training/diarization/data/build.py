@@ -11,7 +11,6 @@ from voxrank.training.diarization.data.simulator import ConversationSimulator
 from voxrank.training.diarization.data.speakers import (
     SpeakerUtterances,
     load_speaker_folder,
-    speed_perturbed,
     synthetic_speakers,
 )
 from voxrank.training.diarization.data.windows import DiarizationWindows, LabelledRecording
@@ -40,7 +39,6 @@ def corpus_prefix(index: int) -> str:
 def build_training_data(config: DiarizationConfig, hop: int, num_speakers: int) -> TrainingData:
     source = _speaker_source(config)
     training_source, heldout = _hold_out(source, config.data.heldout_speakers, config.seed)
-    training_source = speed_perturbed(training_source, config.data.speed_perturbation)
     corpora = [split.recordings() for split in config.data.corpora]
     names = list(training_source.speakers)
     for index, group in enumerate(corpora):

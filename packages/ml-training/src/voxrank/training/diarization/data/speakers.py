@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from voxrank.serving.audio import AudioError, load_audio
 from voxrank.training.diarization.data.espeak import synthetic_utterances, synthetic_voices
@@ -55,29 +53,6 @@ def load_speaker_folder(root: Path, prefix: str = "") -> SpeakerUtterances:
             raise SpeakerSourceError(f"{root / relative}: audio is silent")
         grouped.setdefault(f"{prefix}{speaker}", []).append(samples)
     return SpeakerUtterances(grouped)
-
-
-def speed_perturbed(source: SpeakerUtterances, factors: list[float]) -> SpeakerUtterances:
-    """`source` plus, per factor, every speaker played that much faster as a new speaker.
-
-    Speed changes tempo and pitch together, and a voice a few percent higher reads as another person:
-    the x-vector recipe's way of multiplying the speakers an embedding learns to tell apart.
-    """
-    perturbed = SpeakerUtterances(dict(source.utterances))
-    for factor in factors:
-        ratio = Fraction(factor).limit_denominator(100)
-        perturbed = perturbed.merge(
-            SpeakerUtterances(
-                {
-                    f"{name}@speed{factor:g}": [
-                        resample_poly(samples, ratio.denominator, ratio.numerator).astype(np.float32)
-                        for samples in utterances
-                    ]
-                    for name, utterances in source.utterances.items()
-                }
-            )
-        )
-    return perturbed
 
 
 def synthetic_speakers(
