@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,6 +44,8 @@ MODEL_VERSION = "1.0.0"
 DEMO_SEED = 7
 DEMO_SPEAKERS = 3
 RECALL_AT_10 = "recall@10"
+# Caches survive a re-run; everything else in WORKDIR is this run's output.
+KEPT_BETWEEN_RUNS = frozenset({".cache", "espeak-cache"})
 
 console = Console()
 
@@ -344,8 +347,22 @@ def print_summary(report: Report, repository: Path) -> None:
     )
 
 
-def main() -> int:
+def fresh_workdir() -> None:
+    """Start from an empty workspace: published model versions are immutable, so a second run would
+    find its 1.0.0 taken, and a finished sync would have nothing left to show."""
+    if WORKDIR.is_dir():
+        for entry in WORKDIR.iterdir():
+            if entry.name in KEPT_BETWEEN_RUNS:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     (WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
+
+
+def main() -> int:
+    fresh_workdir()
     repository = WORKDIR / "model-repository"
     database_url = f"sqlite:///{CATALOG}"
     report = Report()
