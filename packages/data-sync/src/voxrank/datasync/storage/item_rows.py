@@ -154,9 +154,5 @@ def merge_page_rows(pages: list[PageRows]) -> PageRows:
 
 
 def _owned_rows(rows: PageRows, content_ids: set[str]) -> PageRows:
-    kept = rows.only(content_ids)
-    return replace(
-        kept,
-        content_ids=[cid for cid in rows.content_ids if cid in content_ids],
-        items=[row for row in rows.items if row["content_id"] in content_ids],
-    )
+    # `only` keeps the item rows whole; here each page keeps just the items it owns.
+    return replace(rows.only(content_ids), items=[row for row in rows.items if row["content_id"] in content_ids])

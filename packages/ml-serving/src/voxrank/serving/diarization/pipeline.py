@@ -84,19 +84,23 @@ class DiarizationPipeline:
         max_speakers: int | None = None,
     ) -> np.ndarray:
         """`[W, K]` global speaker of each local speaker (-1: too little speech to be clustered)."""
-        config = self.config
-        frame_s = config.window_samples / local.activity.shape[1] / config.sample_rate
-        speech_frames = (local.activity > config.onset).sum(axis=1)
-        is_active = speech_frames * frame_s >= config.min_local_speech_s
+        is_active = self.clusterable(local)
         labels = np.full(is_active.shape, -1, dtype=np.int64)
         labels[is_active] = cluster_embeddings(
             local.embeddings[is_active],
-            config.clustering_threshold,
+            self.config.clustering_threshold,
             num_clusters=num_speakers,
             min_clusters=min_speakers,
             max_clusters=max_speakers,
         )
         return labels
+
+    def clusterable(self, local: LocalSegmentation) -> np.ndarray:
+        """`[W, K]`: local speakers with at least `min_local_speech_s` of speech, the ones `link` links."""
+        config = self.config
+        frame_s = config.window_samples / local.activity.shape[1] / config.sample_rate
+        speech_frames = (local.activity > config.onset).sum(axis=1)
+        return np.asarray(speech_frames * frame_s >= config.min_local_speech_s)
 
     def reconstruct(self, local: LocalSegmentation, labels: np.ndarray, num_samples: int) -> Diarization:
         """Turns of the global speakers `labels` (from `link`, or any other `[W, K]` assignment) name."""

@@ -86,7 +86,8 @@ def oracle_linking(pipeline: DiarizationPipeline, item: EvaluationItem) -> list[
     """A diagnostic: the pipeline with each local speaker linked to the reference speaker its activity
     overlaps most. What DER is left is the segmentation's; the rest of the system's is the linking's."""
     local = pipeline.segment(item.waveform)
-    labels = pipeline.link(local, item.num_speakers)
+    is_active = pipeline.clusterable(local)
+    labels = np.full(is_active.shape, -1, dtype=np.int64)
     frames = local.activity.shape[1]
     frame_samples = pipeline.config.window_samples / frames
     offsets = np.round(local.starts / frame_samples).astype(np.int64)
@@ -94,7 +95,7 @@ def oracle_linking(pipeline: DiarizationPipeline, item: EvaluationItem) -> list[
     reference = turns_to_frames(
         item.turns, speakers, int(offsets[-1]) + frames, frame_samples / pipeline.config.sample_rate
     )
-    for window, slot in np.argwhere(labels >= 0):
+    for window, slot in np.argwhere(is_active):
         covered = reference[offsets[window] : offsets[window] + frames]
         labels[window, slot] = int(np.argmax(local.activity[window, :, slot] @ covered))
     return pipeline.reconstruct(local, labels, len(item.waveform)).turns
