@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -85,14 +84,14 @@ def _sync(
     reference: bool = False,
 ) -> None:
     from voxrank.datasync.progress import RichProgress
-    from voxrank.datasync.session import synchronize
+    from voxrank.datasync.session import run_event_loop, synchronize
 
     try:
         if quiet:
-            summary = asyncio.run(synchronize(settings, options, reference=reference))
+            summary = run_event_loop(synchronize(settings, options, reference=reference))
         else:
             with RichProgress(console) as progress:
-                summary = asyncio.run(synchronize(settings, options, progress, reference=reference))
+                summary = run_event_loop(synchronize(settings, options, progress, reference=reference))
     except SyncError as error:
         raise _fail(error) from None
     _print_summary(summary)
@@ -109,6 +108,9 @@ def run(
     database_url: str | None = DATABASE_OPTION,
     api_base_url: str | None = typer.Option(None, help="Overrides VOXRANK_API_BASE_URL (e.g. the fake API)."),
     concurrency: int | None = typer.Option(None, help="Concurrent requests (VOXRANK_CONCURRENCY)."),
+    pages_in_progress: int | None = typer.Option(
+        None, min=1, help="Pages fetched at once, retries waiting included (default 2 x concurrency)."
+    ),
     rate_limit: float | None = typer.Option(None, help="Requests per second (VOXRANK_RATE_LIMIT)."),
     offset_cap: int | None = typer.Option(None, help="The API's offset cap (default 50000)."),
     incremental: bool = typer.Option(False, help="Fetch only items newer than the last watermark."),
@@ -140,8 +142,9 @@ def run(
     )  # fmt: skip
     options = SyncOptions(
         scope=Scope(site, service, floor), hits=settings.hits, concurrency=settings.concurrency,
-        offset_cap=settings.offset_cap, lower_bound=since, upper_bound=until, incremental=incremental,
-        overlap=timedelta(hours=overlap_hours), fresh=fresh, worker=worker or default_worker_name(),
+        pages_in_progress=pages_in_progress, offset_cap=settings.offset_cap, lower_bound=since,
+        upper_bound=until, incremental=incremental, overlap=timedelta(hours=overlap_hours), fresh=fresh,
+        worker=worker or default_worker_name(),
     )  # fmt: skip
     _sync(settings, options, quiet, summary_json, reference)
 

@@ -6,6 +6,7 @@ records and never put into exceptions, results or the database.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -140,6 +141,11 @@ class DmmClient:
         self._retry = retry or RetryPolicy()
         self.offset_cap = offset_cap
         self.attempts: Counter[str] = Counter()
+        # Held only while a request is on the wire: a call waiting out a back-off or a Retry-After
+        # leaves its slot to another call (the connection pool alone would time such waiters out).
+        self._slots = asyncio.Semaphore(max_connections)
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             timeout=httpx.Timeout(timeout_s),
@@ -163,7 +169,8 @@ class DmmClient:
             self.attempts[endpoint] += 1
             query = {"api_id": self._api_id.get_secret_value(), "affiliate_id": self._affiliate_id, **params}
             try:
-                response, body = await self._get_body(endpoint, query)
+                async with self._slots:
+                    response, body = await self._get_body(endpoint, query)
             except httpx.TimeoutException as error:
                 raise TransientApiError(f"{endpoint} timed out ({type(error).__name__})") from None
             except httpx.TransportError as error:
@@ -175,11 +182,17 @@ class DmmClient:
         stream refer to each other, so a response is freed only by the garbage collector's next
         young-generation pass, which `gcpolicy` makes rare; with their bodies on them, the responses
         waiting for that pass held about 40 MB during a sync (traced with tracemalloc)."""
-        response = await self._http.send(self._http.build_request("GET", endpoint, params=query), stream=True)
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            return response, b"".join([part async for part in response.aiter_bytes()])
+            request = self._http.build_request("GET", endpoint, params=query)
+            response = await self._http.send(request, stream=True)
+            try:
+                return response, b"".join([part async for part in response.aiter_bytes()])
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            self.in_flight -= 1
 
     async def _get(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         retrying = AsyncRetrying(

@@ -54,6 +54,11 @@ class SyncOptions:
     scope: Scope
     hits: int = 100
     concurrency: int = 4
+    """Requests on the wire at once (the client's slots)."""
+    pages_in_progress: int | None = None
+    """Pages being fetched at once, those waiting out a back-off or a Retry-After included; default
+    twice `concurrency`, so that waits leave no request slot idle. With `concurrency` 1 and this 1,
+    a strictly sequential client."""
     offset_cap: int = 50_000
     lower_bound: datetime = DEFAULT_LOWER_BOUND
     upper_bound: datetime | None = None
@@ -67,6 +72,10 @@ class SyncOptions:
     worker: str = field(default_factory=default_worker_name)
     lease: timedelta = timedelta(minutes=5)
 
+    @property
+    def page_workers(self) -> int:
+        return self.pages_in_progress or 2 * self.concurrency
+
 
 @dataclass
 class SyncSummary:
@@ -79,6 +88,7 @@ class SyncSummary:
     items_written: int = 0
     quarantined: int = 0
     requests: int = 0
+    peak_requests_in_flight: int = 0
     elapsed_s: float = 0.0
     watermark: datetime | None = None
     reference_entries: dict[str, int] = field(default_factory=dict)
@@ -124,6 +134,7 @@ class Synchronizer:
         finally:
             self._database.shutdown(wait=True)
         summary.requests = self.client.attempts.total() - requests_before
+        summary.peak_requests_in_flight = self.client.peak_in_flight
         summary.elapsed_s = time.perf_counter() - started
         summary.process = ProcessUsage.of_this_process()
         return summary
@@ -202,10 +213,10 @@ class Synchronizer:
     async def _fetch(self, run: SyncRun, summary: SyncSummary) -> None:
         if self.progress is not None:
             self.progress.planned(run, *(await self._db(runs.plan_progress, self.engine, run.id)))
-        concurrency = self.options.concurrency
-        jobs: PageJobs = asyncio.Queue(maxsize=concurrency)
+        workers = self.options.page_workers
+        jobs: PageJobs = asyncio.Queue(maxsize=workers)
         # Room for one full group commit: fetchers keep going while the writer commits the last one.
-        fetched: PackedPages = asyncio.Queue(maxsize=max(concurrency * 2, MAX_PAGES_PER_COMMIT))
+        fetched: PackedPages = asyncio.Queue(maxsize=max(workers, MAX_PAGES_PER_COMMIT))
         database_url = self.engine.url.render_as_string(hide_password=False)
         try:
             async with WriterProcess(database_url) as writer, asyncio.TaskGroup() as group:
@@ -219,7 +230,7 @@ class Synchronizer:
     ) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._produce(run, jobs, summary))
-            for _ in range(self.options.concurrency):
+            for _ in range(self.options.page_workers):
                 group.create_task(self._consume(run, jobs, fetched))
         await fetched.put(None)
 
@@ -244,7 +255,7 @@ class Synchronizer:
                     self.progress.partition_finished(partition)
             for offset in missing:
                 await jobs.put((partition, offset))
-        for _ in range(options.concurrency):
+        for _ in range(options.page_workers):
             await jobs.put(None)
 
     async def _consume(self, run: SyncRun, jobs: PageJobs, fetched: PackedPages) -> None:

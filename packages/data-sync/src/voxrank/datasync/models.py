@@ -26,6 +26,11 @@ API_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 def parse_price(value: Any) -> float | None:
     """'300~' -> 300.0, '1,980' -> 1980.0, 0 -> 0.0; anything without a number -> None."""
+    if type(value) is str:
+        try:
+            return float(value)  # the common case: a plain number; one try is cheaper than the cleaning
+        except ValueError:
+            pass
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):

@@ -50,15 +50,13 @@ async def _all_entries(client: DmmClient, kind: str, floor_id: str | None) -> li
 
 
 def _store(engine: Engine, table: Table, kind: str, entries: list[ReferenceEntry]) -> None:
-    unique = {entry.id: entry for entry in entries}
-    if table is schema.people:
-        rows = [{"role": kind, "id": e.id, "name": e.name, "ruby": e.ruby or None} for e in unique.values()]
-        keys = ["role", "id"]
-    else:
-        rows = [{"id": e.id, "name": e.name} for e in unique.values()]
-        keys = ["id"]
+    unique = sorted({entry.id: entry for entry in entries}.values(), key=lambda entry: entry.id)
     with engine.begin() as connection:
-        upsert(connection, table, sorted(rows, key=lambda row: row["id"]), keys)
+        if table is schema.people:
+            rows = [(kind, e.id, e.name, e.ruby or None) for e in unique]
+            upsert(connection, table, ("role", "id", "name", "ruby"), rows, ["role", "id"])
+        else:
+            upsert(connection, table, ("id", "name"), [(e.id, e.name) for e in unique], ["id"])
 
 
 async def sync_reference_tables(engine: Engine, client: DmmClient, scope: Scope) -> Counter[str]:

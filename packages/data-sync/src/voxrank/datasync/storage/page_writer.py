@@ -16,7 +16,15 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from voxrank.datasync.models import RejectedItem, validate_items
 from voxrank.datasync.storage import schema
-from voxrank.datasync.storage.item_rows import PageRows, merge_page_rows, page_rows
+from voxrank.datasync.storage.item_rows import (
+    ITEM_COLUMNS,
+    PAYLOAD_COLUMNS,
+    PRICE_COLUMNS,
+    REVIEW_COLUMNS,
+    PageRows,
+    merge_page_rows,
+    page_rows,
+)
 from voxrank.datasync.storage.upsert import insert_ignoring_duplicates, insert_rows, upsert
 
 
@@ -97,7 +105,7 @@ class PageWriter:
             return
         # The item rows first: on PostgreSQL their row locks order concurrent writers of one item, so
         # the stored payloads read next are those of a committed writer.
-        upsert(connection, schema.items, rows.items, ["content_id"])
+        upsert(connection, schema.items, ITEM_COLUMNS, rows.items, ["content_id"])
         changed = _changed_items(connection, rows)
         rows = rows.only(changed.new | changed.replaced)
         if changed.replaced:
@@ -106,35 +114,31 @@ class PageWriter:
                 connection.execute(delete(table).where(table.c.content_id.in_(replaced)))
             for _, link_table, _ in schema.ENTITY_LINKS.values():
                 connection.execute(delete(link_table).where(link_table.c.content_id.in_(replaced)))
-        insert_rows(connection, schema.review_summaries, rows.reviews)
-        insert_rows(connection, schema.prices, rows.prices)
+        insert_rows(connection, schema.review_summaries, REVIEW_COLUMNS, rows.reviews)
+        insert_rows(connection, schema.prices, PRICE_COLUMNS, rows.prices)
         for kind, (entity_table, link_table, column) in schema.ENTITY_LINKS.items():
             fresh = self._fresh(kind, rows.entities[kind].items(), pending_cache)
-            upsert(connection, entity_table, [{"id": key, "name": name} for key, name in fresh], ["id"])
-            links = [{"content_id": cid, column: eid} for cid, eid in sorted(rows.links[kind])]
-            insert_rows(connection, link_table, links)
+            upsert(connection, entity_table, ("id", "name"), fresh, ["id"])
+            insert_rows(connection, link_table, ("content_id", column), sorted(rows.links[kind]))
         fresh_people = self._fresh("person", rows.people.items(), pending_cache)
         upsert(
             connection,
             schema.people,
-            [
-                {"role": role, "id": pid, "name": name, "ruby": ruby}
-                for (role, pid), (name, ruby) in fresh_people
-            ],
+            ("role", "id", "name", "ruby"),
+            [(role, pid, name, ruby) for (role, pid), (name, ruby) in fresh_people],
             ["role", "id"],
         )
-        people_links = [{"content_id": c, "role": r, "person_id": p} for c, r, p in sorted(rows.people_links)]
-        insert_rows(connection, schema.item_people, people_links)
-        upsert(connection, schema.item_payloads, rows.payloads, ["content_id"])
+        people_columns = ("content_id", "role", "person_id")
+        insert_rows(connection, schema.item_people, people_columns, sorted(rows.people_links))
+        upsert(connection, schema.item_payloads, PAYLOAD_COLUMNS, rows.payloads, ["content_id"])
 
     def _fresh(self, kind: str, entries: Any, pending_cache: dict[tuple[str, str], Any]) -> list[Any]:
-        fresh = []
-        for key, value in sorted(entries, key=lambda entry: str(entry[0])):
-            cache_key = (kind, str(key))
-            if self._known_entities.get(cache_key, _MISSING) != value:
-                fresh.append((key, value))
-                pending_cache[cache_key] = value
-        return fresh
+        known = self._known_entities
+        fresh = [(key, value) for key, value in entries if known.get((kind, str(key)), _MISSING) != value]
+        for key, value in fresh:
+            pending_cache[(kind, str(key))] = value
+        # Sorted after filtering: once the names are known, few are left to sort.
+        return sorted(fresh, key=lambda entry: str(entry[0]))
 
 
 _MISSING = object()
@@ -155,11 +159,11 @@ def _changed_items(connection: Connection, rows: PageRows) -> _ChangedItems:
         payloads.c.content_id.in_(rows.content_ids)
     )
     stored = {content_id: payload for content_id, payload in connection.execute(query)}
-    new = {row["content_id"] for row in rows.payloads if row["content_id"] not in stored}
+    new = {content_id for content_id, _, _ in rows.payloads if content_id not in stored}
     replaced = {
-        row["content_id"]
-        for row in rows.payloads
-        if row["content_id"] in stored and stored[row["content_id"]] != row["payload"]
+        content_id
+        for content_id, payload, _ in rows.payloads
+        if content_id in stored and stored[content_id] != payload
     }
     return _ChangedItems(new, replaced)
 
@@ -191,17 +195,10 @@ def _commit_checkpoints(connection: Connection, pages: list[FetchedPage], now: d
     insert_ignoring_duplicates(
         connection,
         schema.checkpoints,
-        [
-            {
-                "partition_id": page.location.partition_id,
-                "page_offset": page.location.page_offset,
-                "item_count": page.item_count,
-                "committed_at": now,
-            }
-            for page in sorted(
-                pages, key=lambda page: (page.location.partition_id, page.location.page_offset)
-            )
-        ],
+        ("partition_id", "page_offset", "item_count", "committed_at"),
+        sorted(
+            (page.location.partition_id, page.location.page_offset, page.item_count, now) for page in pages
+        ),
     )
     partitions, checkpoints = schema.partitions, schema.checkpoints
     finished = set()

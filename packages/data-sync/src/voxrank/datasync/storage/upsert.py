@@ -2,30 +2,32 @@
 PostgreSQL.
 
 A page writes about a thousand rows over a dozen tables. Each statement is compiled once per dialect
-and table shape and run with the driver's executemany on rows turned into the driver's parameters by
-the columns' own bind processors: the same SQL and values as `connection.execute(statement, rows)`,
-without SQLAlchemy's per-row parameter processing, which profiled at a quarter of the write path.
+and column list and run with the driver's executemany on the rows (tuples in column order), only the
+columns whose types have bind processors (datetimes) converted: the same SQL and values as
+`connection.execute(statement, rows)`, without SQLAlchemy's per-row parameter processing, which
+profiled at a quarter of the write path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 Conflict = Literal["fail", "update", "ignore"]
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
 class _CompiledInsert:
     sql: str
-    positions: tuple[str, ...] | None
-    """Parameter names in placeholder order for positional paramstyles (SQLite's qmark), else None."""
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    positional: bool
+    """Placeholders in column order (SQLite's qmark), rather than named (psycopg's pyformat)."""
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(column index, the column type's bind processor) for the columns that have one."""
 
 
 _COMPILED: dict[tuple[str, str, Table, tuple[str, ...], tuple[str, ...], Conflict], _CompiledInsert] = {}
@@ -47,84 +49,68 @@ def _compile(
         statement = statement.on_conflict_do_nothing(index_elements=list(keys) or None)
     compiled: Any = statement.compile(dialect=dialect)
     processors = tuple(
-        (column, processor)
-        for column in columns
+        (index, processor)
+        for index, column in enumerate(columns)
         if (processor := table.c[column].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     )
-    positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-    _COMPILED[cache_key] = _CompiledInsert(compiled.string, positions, processors)
+    positional = bool(compiled.positional)
+    if positional and tuple(compiled.positiontup) != columns:
+        raise AssertionError(f"placeholders of {table.name} are not in column order: {compiled.positiontup}")
+    _COMPILED[cache_key] = _CompiledInsert(compiled.string, positional, processors)
     return _COMPILED[cache_key]
 
 
 def _execute_many(
     connection: Connection,
     table: Table,
-    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    rows: Sequence[Row],
+    *,
     keys: Sequence[str] = (),
     conflict: Conflict = "fail",
 ) -> None:
     if not rows:
         return
-    compiled = _compile(connection, table, tuple(rows[0]), tuple(keys), conflict)
-    if compiled.positions is None:
-        connection.exec_driver_sql(compiled.sql, _processed_dicts(rows, compiled.processors))
-        return
-    values = itemgetter(*compiled.positions)
-    if len(compiled.positions) == 1:
-        parameters: list[Any] = [(values(row),) for row in rows]
+    compiled = _compile(connection, table, tuple(columns), tuple(keys), conflict)
+    parameters: Sequence[Row] = _processed(rows, compiled.processors) if compiled.processors else rows
+    if compiled.positional:
+        connection.exec_driver_sql(compiled.sql, parameters)
     else:
-        parameters = [values(row) for row in rows]
-    if compiled.processors:
-        parameters = _processed_tuples(parameters, compiled.positions, compiled.processors)
-    connection.exec_driver_sql(compiled.sql, parameters)
+        connection.exec_driver_sql(compiled.sql, [dict(zip(columns, row, strict=True)) for row in parameters])
 
 
-def _processed_tuples(
-    parameters: list[tuple[Any, ...]],
-    positions: tuple[str, ...],
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...],
-) -> list[tuple[Any, ...]]:
+def _processed(rows: Sequence[Row], processors: tuple[tuple[int, Callable[[Any], Any]], ...]) -> list[Row]:
     """Each processor runs once per distinct value of its column: a page's rows share their
     fetched_at and many of their release dates, and a datetime's processor formats a string."""
-    by_index: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
-        (positions.index(column), processor, {}) for column, processor in processors
-    ]
+    seen: list[dict[Any, Any]] = [{} for _ in processors]
     processed = []
-    for row in parameters:
+    for row in rows:
         values = list(row)
-        for index, processor, seen in by_index:
+        for (index, processor), converted_values in zip(processors, seen, strict=True):
             value = values[index]
-            if (converted := seen.get(value, _MISSING)) is _MISSING:
-                converted = seen[value] = processor(value)
+            if (converted := converted_values.get(value, _MISSING)) is _MISSING:
+                converted = converted_values[value] = processor(value)
             values[index] = converted
         processed.append(tuple(values))
     return processed
 
 
-def _processed_dicts(
-    rows: Sequence[dict[str, Any]], processors: tuple[tuple[str, Callable[[Any], Any]], ...]
-) -> list[dict[str, Any]]:
-    if not processors:
-        return list(rows)
-    copies = [dict(row) for row in rows]
-    for row in copies:
-        for column, processor in processors:
-            row[column] = processor(row[column])
-    return copies
-
-
 _MISSING = object()
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows` (all with the same keys)."""
-    _execute_many(connection, table, rows)
+def insert_rows(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    """Insert `rows`, tuples of the values of `columns`."""
+    _execute_many(connection, table, columns, rows)
 
 
-def upsert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+def upsert(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Row], keys: Sequence[str]
+) -> None:
     """Insert `rows`, replacing every non-key column of rows whose `keys` already exist."""
-    _execute_many(connection, table, rows, keys, "update")
+    _execute_many(connection, table, columns, rows, keys=keys, conflict="update")
 
 
-def insert_ignoring_duplicates(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    _execute_many(connection, table, rows, conflict="ignore")
+def insert_ignoring_duplicates(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Row]
+) -> None:
+    _execute_many(connection, table, columns, rows, conflict="ignore")
