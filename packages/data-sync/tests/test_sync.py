@@ -184,3 +184,20 @@ def test_reference_tables_hold_every_entity_of_the_searches(start_fake_api, sett
         ).scalar_one()
     engine.dispose()
     assert genres == 60 and actresses == 20000
+
+
+def test_pages_waiting_out_faults_never_put_more_requests_on_the_wire_than_the_concurrency(
+    start_fake_api, settings_for, run_sync, assert_equals_source, tmp_path
+) -> None:
+    """Six pages in progress share two request slots while 429s, 503s, stalls and truncated bodies
+    send some of them into back-offs; the sync still equals the source."""
+    fake = start_fake_api(items=1500, offset_cap=CAP, latency_ms=10, fault_rate=0.2, stall_s=0.5)
+    database_url = f"sqlite:///{tmp_path / 'slots.db'}"
+    settings = settings_for(fake, database_url, concurrency=2, timeout_s=0.3, max_attempts=10, hits=20)
+
+    summary = run_sync(settings, pages_in_progress=6)
+
+    assert summary.status == "done"
+    assert summary.peak_requests_in_flight == 2
+    assert summary.requests > summary.pages_fetched, "the faults should have caused retries"
+    assert_equals_source(database_url, fake)
