@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -84,14 +85,14 @@ def _sync(
     reference: bool = False,
 ) -> None:
     from voxrank.datasync.progress import RichProgress
-    from voxrank.datasync.session import run_event_loop, synchronize
+    from voxrank.datasync.session import synchronize
 
     try:
         if quiet:
-            summary = run_event_loop(synchronize(settings, options, reference=reference))
+            summary = asyncio.run(synchronize(settings, options, reference=reference))
         else:
             with RichProgress(console) as progress:
-                summary = run_event_loop(synchronize(settings, options, progress, reference=reference))
+                summary = asyncio.run(synchronize(settings, options, progress, reference=reference))
     except SyncError as error:
         raise _fail(error) from None
     _print_summary(summary)

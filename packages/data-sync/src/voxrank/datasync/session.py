@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any, TypeVar
-
 from voxrank.datasync.client import DmmClient, RetryPolicy
 from voxrank.datasync.engine import ProgressSink, Synchronizer, SyncOptions, SyncSummary
 from voxrank.datasync.errors import SyncError
 from voxrank.datasync.reference import sync_reference_tables
 from voxrank.datasync.settings import SyncSettings
 from voxrank.datasync.storage.database import open_database
-
-T = TypeVar("T")
-
-
-def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run` on uvloop where it is installed (it is not on Windows): the sync's event loop
-    runs every request's I/O callbacks, and uvloop's cost less CPU than asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
 
 
 def client_from(settings: SyncSettings) -> DmmClient:
