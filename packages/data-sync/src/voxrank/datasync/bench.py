@@ -41,8 +41,8 @@ class BenchConfig:
     latency_ms: float = 20.0
     fault_rate: float = 0.05
     concurrency: int = 8
-    """Requests on the wire at once; the concurrent client keeps twice as many pages in progress,
-    so pages waiting out a back-off leave their request slot to others."""
+    """Requests on the wire at once; the concurrent client keeps the engine's default of pages in
+    progress, so pages waiting out a back-off leave their request slot to others."""
     offset_cap: int = 50_000
     timeout_s: float = 1.0
     stall_s: float = 3.0
@@ -119,7 +119,6 @@ def newest_window_start(fake: FakeApiProcess, items: int, offset_cap: int) -> st
 @dataclass
 class _FinishedSync:
     concurrency: int
-    pages_in_progress: int
     database_url: str
     since: str | None
     summary: dict[str, Any]
@@ -133,10 +132,11 @@ def run_sync_process(
     workdir: Path,
     *,
     concurrency: int,
-    pages_in_progress: int,
+    pages_in_progress: int | None = None,
     since: str | None = None,
 ) -> _FinishedSync:
-    """One `voxrank-sync run` in its own process; its rusage comes from os.wait4 on that process."""
+    """One `voxrank-sync run` in its own process (`pages_in_progress` None: the engine's default);
+    its rusage comes from os.wait4 on that process."""
     database_url = f"sqlite:///{workdir / f'bench-c{concurrency}.db'}"
     summary_path = workdir / f"summary-c{concurrency}.json"
     env = dict(os.environ)
@@ -152,8 +152,8 @@ def run_sync_process(
     )
     command = [
         sys.executable, "-m", "voxrank.datasync.cli", "run", "--quiet", "--concurrency", str(concurrency),
-        "--pages-in-progress", str(pages_in_progress), "--until", UNTIL, "--summary-json", str(summary_path),
-        *(["--since", since] if since else []),
+        "--until", UNTIL, "--summary-json", str(summary_path), *(["--since", since] if since else []),
+        *(["--pages-in-progress", str(pages_in_progress)] if pages_in_progress else []),
     ]  # fmt: skip
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -162,9 +162,7 @@ def run_sync_process(
     if process.returncode != 0:
         raise RuntimeError(f"the benchmark sync exited with {process.returncode}")
     summary = json.loads(summary_path.read_text())
-    return _FinishedSync(
-        concurrency, pages_in_progress, database_url, since, summary, usage, time.perf_counter() - started
-    )
+    return _FinishedSync(concurrency, database_url, since, summary, usage, time.perf_counter() - started)
 
 
 def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
@@ -174,7 +172,7 @@ def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
     process, writer = summary["process"], summary["writer"]
     return SyncMeasurement(
         concurrency=finished.concurrency,
-        pages_in_progress=finished.pages_in_progress,
+        pages_in_progress=summary["pages_in_progress"],
         peak_requests_in_flight=summary["peak_requests_in_flight"],
         wall_s=summary["elapsed_s"],
         process_wall_s=finished.process_wall_s,
@@ -203,12 +201,7 @@ def run_bench(config: BenchConfig, out: Path) -> BenchResult:
         workdir = Path(scratch)
         # Both syncs run before this process loads the source catalog for the comparisons: a child's
         # ru_maxrss starts from its parent's high-water mark at fork time.
-        concurrent_pages = 2 * config.concurrency
-        finished = [
-            run_sync_process(
-                fake, config, workdir, concurrency=config.concurrency, pages_in_progress=concurrent_pages
-            )
-        ]
+        finished = [run_sync_process(fake, config, workdir, concurrency=config.concurrency)]
         if config.sequential_items:
             since = None
             if config.sequential_items < config.items:

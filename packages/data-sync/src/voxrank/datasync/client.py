@@ -144,7 +144,7 @@ class DmmClient:
         # Held only while a request is on the wire: a call waiting out a back-off or a Retry-After
         # leaves its slot to another call (the connection pool alone would time such waiters out).
         self._slots = asyncio.Semaphore(max_connections)
-        self.in_flight = 0
+        self._in_flight = 0
         self.peak_in_flight = 0
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
@@ -182,8 +182,8 @@ class DmmClient:
         stream refer to each other, so a response is freed only by the garbage collector's next
         young-generation pass, which `gcpolicy` makes rare; with their bodies on them, the responses
         waiting for that pass held about 40 MB during a sync (traced with tracemalloc)."""
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        self._in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         try:
             request = self._http.build_request("GET", endpoint, params=query)
             response = await self._http.send(request, stream=True)
@@ -192,7 +192,7 @@ class DmmClient:
             finally:
                 await response.aclose()
         finally:
-            self.in_flight -= 1
+            self._in_flight -= 1
 
     async def _get(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         retrying = AsyncRetrying(

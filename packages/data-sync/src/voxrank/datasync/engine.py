@@ -88,6 +88,7 @@ class SyncSummary:
     items_written: int = 0
     quarantined: int = 0
     requests: int = 0
+    pages_in_progress: int = 0
     peak_requests_in_flight: int = 0
     elapsed_s: float = 0.0
     watermark: datetime | None = None
@@ -134,6 +135,7 @@ class Synchronizer:
         finally:
             self._database.shutdown(wait=True)
         summary.requests = self.client.attempts.total() - requests_before
+        summary.pages_in_progress = self.options.page_workers
         summary.peak_requests_in_flight = self.client.peak_in_flight
         summary.elapsed_s = time.perf_counter() - started
         summary.process = ProcessUsage.of_this_process()

@@ -12,6 +12,8 @@ from voxrank.datasync.models import Entity, Item, parse_price
 from voxrank.datasync.storage.schema import ENTITY_LINKS, PEOPLE_ROLES
 from voxrank.datasync.storage.upsert import Row
 
+# Rows are tuples in these column orders, content_id first: a page's rows cross to the writer process
+# pickled, and tuples pickle to less than dicts, load faster, and bind as they are.
 ITEM_COLUMNS = (
     "content_id", "product_id", "title", "service_code", "service_name", "floor_code", "floor_name",
     "category_name", "volume", "url", "affiliate_url", "image_url", "release_date", "price", "price_text",
@@ -20,8 +22,6 @@ ITEM_COLUMNS = (
 REVIEW_COLUMNS = ("content_id", "review_count", "review_average")
 PRICE_COLUMNS = ("content_id", "delivery_type", "price", "list_price")
 PAYLOAD_COLUMNS = ("content_id", "payload", "fetched_at")
-"""Rows are tuples in these column orders, content_id first: a page's rows cross to the writer
-process pickled, and tuples pickle to less than dicts, load faster, and bind as they are."""
 
 
 @dataclass
