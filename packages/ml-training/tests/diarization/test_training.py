@@ -63,7 +63,6 @@ def test_pipeline_settings_are_tuned_on_validation_recordings(
         "offset_gaps": [0.1, 0.3],
         "min_durations_off": [0.2],
         "thresholds": [0.4, 0.7],
-        "min_cluster_sizes": [1, 2],
     }
     config = parse_config({**tiny_config, "validation": validation})
     data = build_training_data(config, 320, 3)
@@ -72,14 +71,11 @@ def test_pipeline_settings_are_tuned_on_validation_recordings(
 
     checkpoint = load_checkpoint(train(config))
     search = checkpoint["metrics"]["pipeline_search"]
-    assert len(search) == 2 * 2 + 2 + 2
+    assert len(search) == 2 * 2 + 2
     pipeline = checkpoint["pipeline"]
     assert pipeline["onset"] in (0.4, 0.6) and pipeline["min_duration_off"] == 0.2
     assert round(pipeline["onset"] - pipeline["offset"], 3) in (0.1, 0.3)
     assert pipeline["clustering_threshold"] in (0.4, 0.7)
-    assert search[f"min_cluster_size={pipeline['min_cluster_size']}"] == min(
-        search["min_cluster_size=1"], search["min_cluster_size=2"]
-    )
     chosen = f"onset={pipeline['onset']} offset={pipeline['offset']} min_duration_off=0.2"
     assert search[chosen] == min(value for key, value in search.items() if key.startswith("onset"))
 

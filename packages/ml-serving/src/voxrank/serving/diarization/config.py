@@ -27,9 +27,6 @@ class PipelineConfig(BaseModel):
     clustering_threshold: float = Field(
         default=0.6, gt=0, le=2, description="average-linkage cosine distance that stops merging"
     )
-    min_cluster_size: int = Field(
-        default=1, ge=1, description="local speakers a cluster needs to be a speaker; smaller ones join one"
-    )
 
     @model_validator(mode="after")
     def _check(self) -> PipelineConfig:

@@ -92,7 +92,6 @@ class DiarizationPipeline:
             num_clusters=num_speakers,
             min_clusters=min_speakers,
             max_clusters=max_speakers,
-            min_cluster_size=self.config.min_cluster_size,
         )
         return labels
 

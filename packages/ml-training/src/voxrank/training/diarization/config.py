@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -93,11 +93,6 @@ class ValidationConfig(Strict):
     corpora: list[CorpusSplit] = Field(default_factory=list)
     oracle_num_speakers: bool = True
     thresholds: list[float] = Field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
-    min_cluster_sizes: list[Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: [1, 3, 5],
-        min_length=1,
-        description="smallest clusters that count as speakers tried",
-    )
     onsets: list[float] = Field(
         default_factory=lambda: [0.3, 0.4, 0.5], description="activity thresholds tried"
     )

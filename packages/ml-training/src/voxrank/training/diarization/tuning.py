@@ -1,10 +1,9 @@
 """Choosing the pipeline's settings on validation recordings; the best checkpoint keeps them for export
 and serving.
 
-Three searches over one segmentation per recording: first the binarisation (onset, offset, shortest
-gap), then the smallest cluster that counts as a speaker, both with the speaker count given as
-evaluation gives it, then the clustering threshold, which only matters when the count is estimated, with
-the count estimated.
+Two searches over one segmentation per recording: first the binarisation (onset, offset, shortest gap)
+with the speaker count given as evaluation gives it, then the clustering threshold, which only matters
+when the count is estimated, with the count estimated.
 """
 
 from __future__ import annotations
@@ -43,13 +42,6 @@ def tune_pipeline(
         for settings in binarisations
     }
     best = base.model_copy(update=min(binarisations, key=lambda settings: found[_name(settings)]))
-    sizes = {
-        size: _der(
-            segmenter, best.model_copy(update={"min_cluster_size": size}), segmentations, items, given_count
-        )
-        for size in search.min_cluster_sizes
-    }
-    best = best.model_copy(update={"min_cluster_size": min(sizes, key=sizes.__getitem__)})
     thresholds = {
         threshold: _der(
             segmenter,
@@ -65,7 +57,6 @@ def tune_pipeline(
     checkpoint["pipeline"] = best.model_dump()
     checkpoint["metrics"]["pipeline_search"] = {
         **found,
-        **{f"min_cluster_size={size}": der for size, der in sizes.items()},
         **{f"clustering_threshold={t} (estimated count)": der for t, der in thresholds.items()},
     }
     save_checkpoint(checkpoint_path, {k: v for k, v in checkpoint.items() if k not in ("format", "task")})
