@@ -34,4 +34,14 @@ def test_bench_writes_json_and_markdown_for_both_clients(tmp_path) -> None:
     assert 300 <= sequential["items"] < concurrent["items"]
     assert concurrent["peak_rss_mb"] > 10 and concurrent["cpu_s"] > 0
     assert data["speedup"] == concurrent["items_per_s"] / sequential["items_per_s"]
-    assert "| concurrent (8) |" in (tmp_path / "sync_bench.md").read_text()
+    for measured in (concurrent, sequential):
+        # The fake API served every request of the sync, and no CPU time is counted twice: the sync's
+        # and the fake API's CPU seconds fit in the machine's CPUs during the sync process's wall time.
+        assert measured["fake_api_cpu_s"] > 0
+        assert 0 < measured["cpu_share"] <= 1.05
+        machine_cpu_s = measured["cpu_s"] + measured["fake_api_cpu_s"]
+        cpus = data["machine"]["cpus"]
+        assert measured["cpu_bound_items_per_s"] == cpus * measured["items"] / machine_cpu_s
+    assert data["cpu_bound_speedup"] == concurrent["cpu_bound_items_per_s"] / sequential["items_per_s"]
+    markdown = (tmp_path / "sync_bench.md").read_text()
+    assert "| concurrent (8) |" in markdown and "CPU-bound ceiling" in markdown

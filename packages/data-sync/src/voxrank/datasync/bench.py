@@ -2,7 +2,8 @@
 
 The fake API and each sync run in their own processes (no shared GIL); each sync's CPU time comes
 from os.wait4 on its process (its page writer process included), its peak RSS from the summaries
-both processes report. Writes JSON and Markdown.
+both processes report, the fake API's CPU time during it from the API's own stats. Writes JSON and
+Markdown.
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ class SyncMeasurement:
     """User + system CPU of the sync process and its page writer: steadier than wall time on a shared
     machine."""
     writer_cpu_s: float
+    fake_api_cpu_s: float
+    """The fake API's CPU while the sync process ran: it shares the machine's CPUs."""
+    cpu_share: float
+    """(cpu_s + fake_api_cpu_s) / (CPUs x process_wall_s): near 1, the run was bound by CPU, not by
+    waiting."""
+    cpu_bound_items_per_s: float
+    """Items per second if every CPU of the machine ran this sync's and the fake API's work all the
+    time (CPUs x items / their CPU seconds): a ceiling no concurrency can pass on this machine."""
     writer_peak_rss_mb: float
     complete: bool
     comparison: str
@@ -82,6 +91,8 @@ class BenchResult:
     concurrent: SyncMeasurement
     sequential: SyncMeasurement | None
     speedup: float | None
+    cpu_bound_speedup: float | None
+    """The concurrent client's CPU-bound ceiling over the sequential client's items/s."""
     machine: dict[str, Any] = field(default_factory=dict)
 
     def targets(self) -> dict[str, bool]:
@@ -124,6 +135,7 @@ class _FinishedSync:
     summary: dict[str, Any]
     usage: resource.struct_rusage
     process_wall_s: float
+    fake_api_cpu_s: float
 
 
 def run_sync_process(
@@ -155,14 +167,17 @@ def run_sync_process(
         "--until", UNTIL, "--summary-json", str(summary_path), *(["--since", since] if since else []),
         *(["--pages-in-progress", str(pages_in_progress)] if pages_in_progress else []),
     ]  # fmt: skip
+    fake_api_cpu_before = fake.stats()["cpu_s"]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
+    process_wall_s = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"the benchmark sync exited with {process.returncode}")
     summary = json.loads(summary_path.read_text())
-    return _FinishedSync(concurrency, database_url, since, summary, usage, time.perf_counter() - started)
+    fake_api_cpu_s = fake.stats()["cpu_s"] - fake_api_cpu_before
+    return _FinishedSync(concurrency, database_url, since, summary, usage, process_wall_s, fake_api_cpu_s)
 
 
 def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
@@ -170,6 +185,10 @@ def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
     comparison = compare_with_source(finished.database_url, fake.base_url, since=finished.since)
     partitions, largest = _partition_stats(finished.database_url)
     process, writer = summary["process"], summary["writer"]
+    # The writer process was reaped by the sync process, so wait4 counts its CPU time too.
+    cpu_s = usage.ru_utime + usage.ru_stime
+    machine_cpu_s = cpu_s + finished.fake_api_cpu_s
+    cpus = usable_cpus()
     return SyncMeasurement(
         concurrency=finished.concurrency,
         pages_in_progress=summary["pages_in_progress"],
@@ -183,9 +202,11 @@ def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
         partitions=partitions,
         max_partition_total=largest,
         peak_rss_mb=process["peak_rss_mb"] + writer["peak_rss_mb"],
-        # The writer process was reaped by the sync process, so wait4 counts its CPU time too.
-        cpu_s=usage.ru_utime + usage.ru_stime,
+        cpu_s=cpu_s,
         writer_cpu_s=writer["cpu_s"],
+        fake_api_cpu_s=finished.fake_api_cpu_s,
+        cpu_share=machine_cpu_s / (cpus * finished.process_wall_s),
+        cpu_bound_items_per_s=cpus * summary["items_written"] / machine_cpu_s,
         writer_peak_rss_mb=writer["peak_rss_mb"],
         complete=comparison.equal,
         comparison=comparison.describe(),
@@ -212,16 +233,24 @@ def run_bench(config: BenchConfig, out: Path) -> BenchResult:
         measured = [measure(fake, sync) for sync in finished]
     concurrent, sequential = measured[0], (measured[1] if len(measured) > 1 else None)
     speedup = concurrent.items_per_s / sequential.items_per_s if sequential else None
-    result = BenchResult(config, concurrent, sequential, speedup, _machine())
+    ceiling = concurrent.cpu_bound_items_per_s / sequential.items_per_s if sequential else None
+    result = BenchResult(config, concurrent, sequential, speedup, ceiling, _machine())
     write_results(result, out)
     return result
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's share, where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _machine() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpus": os.cpu_count(),
+        "cpus": usable_cpus(),
         "load_average_at_end": os.getloadavg(),
         "bench_process_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -251,8 +280,8 @@ def to_markdown(result: BenchResult) -> str:
         "",
         "| client | pages in progress | peak requests in flight | wall s | items | items/s | pages "
         "| requests | partitions | largest partition | peak RSS MB (of it writer) | CPU s (of it writer) "
-        "| complete |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| fake API CPU s | CPU share | CPU-bound items/s | complete |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, measured in (("concurrent", result.concurrent), ("sequential", result.sequential)):
         if measured is None:
@@ -264,7 +293,8 @@ def to_markdown(result: BenchResult) -> str:
             f"{measured.partitions} | "
             f"{measured.max_partition_total:,} | {measured.peak_rss_mb:.0f} "
             f"({measured.writer_peak_rss_mb:.0f}) | {measured.cpu_s:.1f} ({measured.writer_cpu_s:.1f}) | "
-            f"{measured.complete} |"
+            f"{measured.fake_api_cpu_s:.1f} | {measured.cpu_share:.0%} | "
+            f"{measured.cpu_bound_items_per_s:,.0f} | {measured.complete} |"
         )
     if result.speedup is not None and result.sequential is not None:
         lines += [
@@ -275,6 +305,16 @@ def to_markdown(result: BenchResult) -> str:
             "to keep the benchmark short, one request and one page at a time. The concurrent client "
             "never has more requests on the wire than its concurrency; a page waiting out a back-off or "
             "a Retry-After leaves its request slot to another page.",
+        ]
+    if result.cpu_bound_speedup is not None:
+        concurrent, cpus = result.concurrent, result.machine.get("cpus")
+        lines += [
+            "",
+            f"CPU-bound ceiling: the concurrent run took {concurrent.cpu_s:.1f} CPU s in the sync and "
+            f"{concurrent.fake_api_cpu_s:.1f} in the fake API for {concurrent.items:,} items, so on this "
+            f"machine's {cpus} CPUs no client doing the same work per item passes "
+            f"{concurrent.cpu_bound_items_per_s:,.0f} items/s, **{result.cpu_bound_speedup:.1f}x** the "
+            f"sequential client, whatever its concurrency; it used {concurrent.cpu_share:.0%} of the CPUs.",
         ]
     lines += ["", "| target | met |", "|---|---|"]
     lines += [f"| {name} | {'yes' if met else 'no'} |" for name, met in result.targets().items()]

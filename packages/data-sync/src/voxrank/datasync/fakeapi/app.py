@@ -1,13 +1,15 @@
 """The fake DMM API as a Starlette app: ItemList, FloorList, the reference searches, and `/_fake/*` controls.
 
 Controls (not part of the real API): `GET /_fake/stats` (successful ItemList responses counted per
-query, for "no page fetched twice" checks), `POST /_fake/stats/reset`, `POST /_fake/mutate?count=&seed=`,
-`POST /_fake/grow?count=`, `GET /_fake/snapshot` (every item's current key fields, for equality checks).
+query, for "no page fetched twice" checks, and the server's CPU seconds so far),
+`POST /_fake/stats/reset`, `POST /_fake/mutate?count=&seed=`, `POST /_fake/grow?count=`,
+`GET /_fake/snapshot` (every item's current key fields, for equality checks).
 """
 
 from __future__ import annotations
 
 import asyncio
+import resource
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -270,8 +272,14 @@ def create_app(config: FakeApiConfig) -> Starlette:
         return Route(f"/affiliate/v3/{path}", endpoint)
 
     async def stats(_: Request) -> Response:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         return JSONResponse(
-            {"items": len(api.catalog), "pages": dict(api.page_counts), "outcomes": dict(api.outcomes)}
+            {
+                "items": len(api.catalog),
+                "pages": dict(api.page_counts),
+                "outcomes": dict(api.outcomes),
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+            }
         )
 
     async def reset_stats(_: Request) -> Response:
