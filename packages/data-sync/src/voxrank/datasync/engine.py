@@ -25,9 +25,10 @@ from voxrank.datasync.client import DmmClient
 from voxrank.datasync.errors import SyncError
 from voxrank.datasync.gcpolicy import bulk_allocation_gc
 from voxrank.datasync.planner import Scope, plan_windows
+from voxrank.datasync.process_usage import ProcessUsage
 from voxrank.datasync.runs import Partition, SyncRun
 from voxrank.datasync.storage.page_writer import BatchOutcome, FetchedPage, PageLocation
-from voxrank.datasync.storage.writer_process import PackedPage, ProcessUsage, WriterProcess
+from voxrank.datasync.storage.writer_process import PackedPage, WriterProcess
 
 JST = timezone(timedelta(hours=9))
 DEFAULT_LOWER_BOUND = datetime(1990, 1, 1)

@@ -9,7 +9,6 @@ query, for "no page fetched twice" checks, and the server's CPU seconds so far),
 from __future__ import annotations
 
 import asyncio
-import resource
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +33,7 @@ from voxrank.datasync.fakeapi.synthetic import (
     genre_name,
     person,
 )
+from voxrank.datasync.process_usage import ProcessUsage
 
 SITES = ("DMM.com", "FANZA")
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -272,13 +272,12 @@ def create_app(config: FakeApiConfig) -> Starlette:
         return Route(f"/affiliate/v3/{path}", endpoint)
 
     async def stats(_: Request) -> Response:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
         return JSONResponse(
             {
                 "items": len(api.catalog),
                 "pages": dict(api.page_counts),
                 "outcomes": dict(api.outcomes),
-                "cpu_s": usage.ru_utime + usage.ru_stime,
+                "cpu_s": ProcessUsage.of_this_process().cpu_s,
             }
         )
 

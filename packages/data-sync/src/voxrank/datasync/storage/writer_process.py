@@ -13,7 +13,6 @@ import asyncio
 import ctypes
 import multiprocessing
 import pickle
-import resource
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -23,21 +22,11 @@ from types import TracebackType
 
 from voxrank.datasync.errors import SyncError
 from voxrank.datasync.gcpolicy import use_bulk_allocation_gc
+from voxrank.datasync.process_usage import ProcessUsage
 from voxrank.datasync.storage.database import create_bulk_writer_engine
 from voxrank.datasync.storage.page_writer import BatchOutcome, FetchedPage, PageLocation, PageWriter
 
 PR_SET_PDEATHSIG = 1
-
-
-@dataclass(frozen=True)
-class ProcessUsage:
-    cpu_s: float
-    peak_rss_mb: float
-
-    @classmethod
-    def of_this_process(cls) -> ProcessUsage:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return cls(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)  # Linux reports KiB
 
 
 @dataclass(frozen=True)
