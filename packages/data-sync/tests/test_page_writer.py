@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import sqlite3
 
 from sqlalchemy import Engine, select, text
 
@@ -75,25 +74,3 @@ def test_rewriting_an_unchanged_page_keeps_its_rows_and_refreshes_the_items(tmp_
     assert min(fetched_after) >= max(fetched_before) and len(fetched_after) == 2
     assert sorted(people) == ["bbb002", "zzz001"]
     engine.dispose()
-
-
-def _page_size_and_journal(engine: Engine) -> tuple[int, str]:
-    with engine.connect() as connection:
-        page_size = connection.execute(text("PRAGMA page_size")).scalar_one()
-        journal = connection.execute(text("PRAGMA journal_mode")).scalar_one()
-    return page_size, journal
-
-
-def test_a_new_catalog_has_8_kib_pages_and_an_existing_one_keeps_its_page_size(tmp_path) -> None:
-    assert _page_size_and_journal(open_database(f"sqlite:///{tmp_path / 'new.db'}")) == (8192, "wal")
-
-    old = tmp_path / "old.db"
-    with sqlite3.connect(old) as connection:
-        connection.execute("PRAGMA page_size=4096")
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("CREATE TABLE kept (value TEXT)")
-        connection.execute("INSERT INTO kept VALUES ('synced before')")
-    engine = open_database(f"sqlite:///{old}")
-    assert _page_size_and_journal(engine) == (4096, "wal")
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT value FROM kept")).scalar_one() == "synced before"

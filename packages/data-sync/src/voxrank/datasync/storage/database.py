@@ -25,7 +25,7 @@ def redact(database_url: str) -> str:
         return "<unparseable database URL>"
 
 
-def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # Only a new database takes a page size (before WAL mode is set); an existing one keeps its own.
     # 8 KiB rather than 4: the page writer's random-key inserts touch fewer pages, and its CPU
@@ -81,7 +81,7 @@ def create_database_engine(database_url: str) -> Engine:
         # A pooled connection stays open: closing the last SQLite connection checkpoints the WAL,
         # which would cost a full checkpoint per page.
         engine = create_engine(url)
-        event.listen(engine, "connect", _enable_sqlite_wal)
+        event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=4, connect_args={"connect_timeout": 10})
 
