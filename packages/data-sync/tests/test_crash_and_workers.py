@@ -108,7 +108,9 @@ def test_sigkill_mid_sync_then_resume_equals_the_source(
 def test_two_postgres_workers_share_one_sync_without_fetching_a_page_twice(
     start_fake_api, cli_env, assert_equals_source, postgres_url
 ) -> None:
-    fake = start_fake_api(items=3000, offset_cap=300, latency_ms=20)
+    # About 2.5 s of pages for two workers: the worker that waited for the other's plan starts its
+    # page writer only then (half a second) and must still find partitions to claim.
+    fake = start_fake_api(items=6000, offset_cap=300, latency_ms=80)
     env = cli_env(fake, postgres_url)
     workers = [
         subprocess.Popen(

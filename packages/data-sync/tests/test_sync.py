@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import time
 from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select, update
 
+from voxrank.datasync import engine as engine_module
 from voxrank.datasync.engine import SyncOptions
 from voxrank.datasync.errors import CorruptCheckpointError, TransientApiError
-from voxrank.datasync.planner import Scope
+from voxrank.datasync.planner import Scope, plan_windows
 from voxrank.datasync.session import synchronize
 from voxrank.datasync.storage import schema
 from voxrank.datasync.storage.database import open_database
@@ -61,6 +64,30 @@ def test_rerunning_a_finished_sync_makes_no_item_request(
     assert summary.status == "already-complete"
     assert summary.requests == 0
     assert fake.stats()["pages"] == {}
+
+
+def test_the_page_writer_process_starts_while_the_run_is_planned(
+    start_fake_api, settings_for, run_sync, assert_equals_source, tmp_path
+) -> None:
+    fake = start_fake_api(items=800, offset_cap=CAP)
+    writer_up_while_planning = []
+
+    async def plan_once_the_writer_is_up(*args, **kwargs):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 20
+        while not multiprocessing.active_children() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        writer_up_while_planning.append(bool(multiprocessing.active_children()))
+        return await plan_windows(*args, **kwargs)
+
+    database_url = f"sqlite:///{tmp_path / 'c.db'}"
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_module, "plan_windows", plan_once_the_writer_is_up)
+        summary = run_sync(settings_for(fake, database_url))
+
+    assert writer_up_while_planning == [True]
+    assert summary.status == "done"
+    assert_equals_source(database_url, fake)
 
 
 def test_incremental_sync_fetches_only_items_after_the_watermark(

@@ -143,14 +143,19 @@ class Synchronizer:
         return summary
 
     async def _run(self) -> SyncSummary:
-        run = await self._prepare()
+        database_url = self.engine.url.render_as_string(hide_password=False)
+        async with WriterProcess(database_url) as writer:
+            return await self._sync(writer)
+
+    async def _sync(self, writer: WriterProcess) -> SyncSummary:
+        run = await self._prepare(writer)
         if run is None:
             latest = runs.latest_run(self.engine, self.options.scope)
             assert latest is not None
             return SyncSummary(run_id=latest.id, mode=latest.mode, status="already-complete")
         summary = SyncSummary(run_id=run.id, mode=run.mode, status="running")
         try:
-            await self._fetch(run, summary)
+            await self._fetch(run, summary, writer)
         except SyncError as error:
             await self._db(runs.set_run_status, self.engine, run.id, "failed", str(error))
             raise
@@ -163,12 +168,14 @@ class Synchronizer:
 
     # Choosing and planning the run ---------------------------------------------------------------
 
-    async def _prepare(self) -> SyncRun | None:
+    async def _prepare(self, writer: WriterProcess) -> SyncRun | None:
         options, engine = self.options, self.engine
         with runs.scope_lock(engine, options.scope):
             run = self._choose_run()
             if run is None:
                 return None
+            # The writer comes up (about half a second) while the run is planned.
+            writer.start()
             if run.status == "planning":
                 windows = await plan_windows(
                     self.client, options.scope, run.lower_bound, run.upper_bound, run.offset_cap
@@ -213,16 +220,16 @@ class Synchronizer:
 
     # Fetching --------------------------------------------------------------------------------------
 
-    async def _fetch(self, run: SyncRun, summary: SyncSummary) -> None:
+    async def _fetch(self, run: SyncRun, summary: SyncSummary, writer: WriterProcess) -> None:
         if self.progress is not None:
             self.progress.planned(run, *(await self._db(runs.plan_progress, self.engine, run.id)))
         workers = self.options.page_workers
         jobs: PageJobs = asyncio.Queue(maxsize=workers)
         # Room for one full group commit: fetchers keep going while the writer commits the last one.
         fetched: PackedPages = asyncio.Queue(maxsize=max(workers, MAX_PAGES_PER_COMMIT))
-        database_url = self.engine.url.render_as_string(hide_password=False)
+        await writer.ready()
         try:
-            async with WriterProcess(database_url) as writer, asyncio.TaskGroup() as group:
+            async with asyncio.TaskGroup() as group:
                 group.create_task(self._write_pages(writer, fetched, summary))
                 group.create_task(self._fetch_pages(run, jobs, fetched, summary))
         except ExceptionGroup as errors:

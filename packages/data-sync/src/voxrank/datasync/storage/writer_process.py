@@ -15,7 +15,7 @@ import multiprocessing
 import pickle
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import TracebackType
@@ -50,7 +50,9 @@ class WriterProcess:
     """`async with WriterProcess(database_url) as writer: outcome = await writer.write(pages)`.
 
     The database must already be migrated. Calls are served in order by one process that lives as
-    long as the block, so the writer's cache of stored reference names lasts the whole sync."""
+    long as the block, so the writer's cache of stored reference names lasts the whole sync. The
+    process starts on `start()` or the first call, not on entering the block: a run that turns out
+    to be complete starts none."""
 
     def __init__(self, database_url: str) -> None:
         self._pool = ProcessPoolExecutor(
@@ -60,6 +62,23 @@ class WriterProcess:
             initializer=_start_writer,
             initargs=(database_url,),
         )
+        self._started: Future[ProcessUsage] | None = None
+
+    def start(self) -> None:
+        """Start the process (about half a second) without waiting for it, so that the sync can plan
+        its run meanwhile."""
+        if self._started is None:
+            self._started = self._pool.submit(ProcessUsage.of_this_process)
+
+    async def ready(self) -> None:
+        """Start the process if need be and wait until it is up: pages fetched before it is would pile
+        up and make the first commit one large batch."""
+        self.start()
+        assert self._started is not None
+        try:
+            await asyncio.wrap_future(self._started)
+        except BrokenProcessPool:
+            raise SyncError("the page writer process could not start") from None
 
     async def write(self, pages: list[PackedPage]) -> BatchOutcome:
         """Write `pages` and their checkpoints in one transaction in the writer process."""
@@ -74,9 +93,6 @@ class WriterProcess:
         return await asyncio.get_running_loop().run_in_executor(self._pool, ProcessUsage.of_this_process)
 
     async def __aenter__(self) -> WriterProcess:
-        # Wait until the process is up (about half a second): pages fetched meanwhile would pile up
-        # and make the first commit one large batch.
-        await asyncio.get_running_loop().run_in_executor(self._pool, ProcessUsage.of_this_process)
         return self
 
     async def __aexit__(
