@@ -18,9 +18,9 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+import orjson
 from aiolimiter import AsyncLimiter
 from pydantic import SecretStr, ValidationError
-from pydantic_core import from_json
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
@@ -105,7 +105,7 @@ def _result_of(response: httpx.Response, body: bytes) -> dict[str, Any]:
     if status != 200:
         raise _error_from(response, body)
     try:
-        result = from_json(body)["result"]
+        result = orjson.loads(body)["result"]
     except (ValueError, KeyError, TypeError):
         raise TransientApiError(f"invalid or truncated JSON body ({len(body)} bytes)") from None
     if not isinstance(result, dict):

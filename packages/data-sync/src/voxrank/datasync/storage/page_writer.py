@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic_core import to_json
+import orjson
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from voxrank.datasync.models import RejectedItem, validate_items
@@ -53,7 +53,7 @@ class FetchedPage:
         """Validate a page's raw items and turn the valid ones into rows; each keeps its raw JSON
         as text for item_payloads."""
         accepted, rejected = validate_items(raw_items)
-        payloads = [(item, to_json(raw).decode()) for item, raw in accepted]
+        payloads = [(item, orjson.dumps(raw).decode()) for item, raw in accepted]
         return cls(location, page_rows(payloads, location.run_id, utcnow()), rejected)
 
     @property
