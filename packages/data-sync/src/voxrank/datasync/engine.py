@@ -174,8 +174,7 @@ class Synchronizer:
             run = self._choose_run()
             if run is None:
                 return None
-            # The writer comes up (about half a second) while the run is planned.
-            writer.start()
+            writer.start()  # it comes up while the run is planned
             if run.status == "planning":
                 windows = await plan_windows(
                     self.client, options.scope, run.lower_bound, run.upper_bound, run.offset_cap

@@ -64,19 +64,18 @@ class WriterProcess:
         )
         self._started: Future[ProcessUsage] | None = None
 
-    def start(self) -> None:
+    def start(self) -> Future[ProcessUsage]:
         """Start the process (about half a second) without waiting for it, so that the sync can plan
-        its run meanwhile."""
+        its run meanwhile; the future is done once the process is up."""
         if self._started is None:
             self._started = self._pool.submit(ProcessUsage.of_this_process)
+        return self._started
 
     async def ready(self) -> None:
         """Start the process if need be and wait until it is up: pages fetched before it is would pile
         up and make the first commit one large batch."""
-        self.start()
-        assert self._started is not None
         try:
-            await asyncio.wrap_future(self._started)
+            await asyncio.wrap_future(self.start())
         except BrokenProcessPool:
             raise SyncError("the page writer process could not start") from None
 
