@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from voxrank.datasync import engine as engine_module
+from voxrank.datasync import runs
+from voxrank.datasync.client import DmmClient
 from voxrank.datasync.engine import SyncOptions
 from voxrank.datasync.errors import CorruptCheckpointError, TransientApiError
 from voxrank.datasync.planner import Scope, plan_windows
@@ -88,6 +90,45 @@ def test_the_page_writer_process_starts_while_the_run_is_planned(
     assert writer_up_while_planning == [True]
     assert summary.status == "done"
     assert_equals_source(database_url, fake)
+
+
+def test_the_next_partition_is_claimed_while_the_last_pages_of_one_are_still_queued(
+    start_fake_api, settings_for, run_sync, assert_equals_source, tmp_path
+) -> None:
+    fake = start_fake_api(items=4000, offset_cap=2000, latency_ms=30)
+    events: list[tuple[str, datetime | None]] = []
+    claim_partition, item_list = runs.claim_partition, DmmClient.item_list
+
+    def recorded_claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append(("claim", None))
+        partition = claim_partition(*args, **kwargs)
+        events.append(("claimed", partition.gte if partition else None))
+        return partition
+
+    async def recorded_item_list(self, **params):  # type: ignore[no-untyped-def]
+        if params["hits"] != 1:  # planning counts ask for one item
+            events.append(("page", params["gte_date"]))
+        return await item_list(self, **params)
+
+    database_url = f"sqlite:///{tmp_path / 'c.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runs, "claim_partition", recorded_claim)
+        patch.setattr(DmmClient, "item_list", recorded_item_list)
+        summary = run_sync(settings_for(fake, database_url, concurrency=2), pages_in_progress=4)
+
+    assert summary.status == "done" and summary.partitions >= 2
+    assert_equals_source(database_url, fake)
+    claims = [index for index, (kind, _) in enumerate(events) if kind == "claim"]
+    pages_after_claims = []
+    for claim in claims[1:]:
+        previous = [gte for kind, gte in events[:claim] if kind == "claimed"][-1]
+        if sum(1 for kind, gte in events if kind == "page" and gte == previous) >= 10:
+            pages_after_claims.append(
+                sum(1 for kind, gte in events[claim:] if kind == "page" and gte == previous)
+            )
+    # 8 pages (2 per page worker) were left to queue; without claiming ahead, only the pages in the
+    # queue (4, one per page worker) are requested after the claim.
+    assert pages_after_claims and min(pages_after_claims) >= 6, pages_after_claims
 
 
 def test_incremental_sync_fetches_only_items_after_the_watermark(

@@ -27,11 +27,14 @@ from voxrank.datasync.gcpolicy import bulk_allocation_gc
 from voxrank.datasync.planner import Scope, plan_windows
 from voxrank.datasync.process_usage import ProcessUsage
 from voxrank.datasync.runs import Partition, SyncRun
+from voxrank.datasync.storage.database import leave_checkpoints_to_the_page_writer
 from voxrank.datasync.storage.page_writer import BatchOutcome, FetchedPage, PageLocation
 from voxrank.datasync.storage.writer_process import PackedPage, WriterProcess
 
 JST = timezone(timedelta(hours=9))
 DEFAULT_LOWER_BOUND = datetime(1990, 1, 1)
+CLAIM_AHEAD_PAGES_PER_WORKER = 2
+"""The next partition is claimed when this many pages per page worker are left to queue."""
 MAX_PAGES_PER_COMMIT = 32
 """A larger group commit shares the B-tree pages that random content_ids dirty: at 40,000 items in
 the catalog, 32 pages per commit cost the writer about 10% less CPU per page than 16, and 64 only 3%
@@ -144,6 +147,7 @@ class Synchronizer:
 
     async def _run(self) -> SyncSummary:
         database_url = self.engine.url.render_as_string(hide_password=False)
+        leave_checkpoints_to_the_page_writer(self.engine)
         async with WriterProcess(database_url) as writer:
             return await self._sync(writer)
 
@@ -244,28 +248,39 @@ class Synchronizer:
         await fetched.put(None)
 
     async def _produce(self, run: SyncRun, jobs: PageJobs, summary: SyncSummary) -> None:
-        options = self.options
-        while True:
-            partition = await self._db(
-                runs.claim_partition, self.engine, run.id, options.worker, options.lease
-            )
-            if partition is None:
-                break
-            summary.partitions += 1
-            self._partitions[partition.id] = partition
-            done = await self._db(runs.committed_offsets, self.engine, partition.id)
-            if self.progress is not None:
-                self.progress.partition_started(partition, len(done))
-            offsets = runs.page_offsets(partition.total_count, run.hits)
-            missing = [offset for offset in offsets if offset not in done]
-            if not missing:
-                await self._db(runs.mark_partition_done, self.engine, partition.id)
+        claiming = self._claim(run)
+        try:
+            while (partition := await claiming) is not None:
+                summary.partitions += 1
+                self._partitions[partition.id] = partition
+                done = await self._db(runs.committed_offsets, self.engine, partition.id)
                 if self.progress is not None:
-                    self.progress.partition_finished(partition)
-            for offset in missing:
-                await jobs.put((partition, offset))
-        for _ in range(options.page_workers):
+                    self.progress.partition_started(partition, len(done))
+                offsets = runs.page_offsets(partition.total_count, run.hits)
+                missing = [offset for offset in offsets if offset not in done]
+                if not missing:
+                    await self._db(runs.mark_partition_done, self.engine, partition.id)
+                    if self.progress is not None:
+                        self.progress.partition_finished(partition)
+                # The next partition is claimed while this one's last pages are still queued: a claim
+                # writes, so on SQLite it waits for the writer's group commit to end, and the queued
+                # pages keep the fetchers busy meanwhile.
+                claim_at = max(len(missing) - CLAIM_AHEAD_PAGES_PER_WORKER * self.options.page_workers, 0)
+                for offset in missing[:claim_at]:
+                    await jobs.put((partition, offset))
+                claiming = self._claim(run)
+                for offset in missing[claim_at:]:
+                    await jobs.put((partition, offset))
+        finally:
+            claiming.cancel()
+        for _ in range(self.options.page_workers):
             await jobs.put(None)
+
+    def _claim(self, run: SyncRun) -> asyncio.Future[Partition | None]:
+        options = self.options
+        return asyncio.ensure_future(
+            self._db(runs.claim_partition, self.engine, run.id, options.worker, options.lease)
+        )
 
     async def _consume(self, run: SyncRun, jobs: PageJobs, fetched: PackedPages) -> None:
         scope = self.options.scope
@@ -297,6 +312,7 @@ class Synchronizer:
             summary.items_written += outcome.written
             summary.quarantined += outcome.quarantined
             self._report(batch, outcome)
+        await writer.checkpoint()
         summary.writer = await writer.usage()
 
     def _report(self, batch: list[PackedPage], outcome: BatchOutcome) -> None:

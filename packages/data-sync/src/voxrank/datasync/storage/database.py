@@ -54,6 +54,21 @@ def _tune_sqlite_for_bulk_writes(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def leave_checkpoints_to_the_page_writer(engine: Engine) -> None:
+    """On SQLite, commits on `engine` no longer checkpoint the WAL. A sync's own small commits
+    (claiming a partition, finishing the run) each checkpointed the page writer's whole WAL, in the
+    sync's process and while its fetchers waited for the claim, and undid the writer's checkpoint
+    interval; the writer checkpoints instead (`WriterProcess.checkpoint`)."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "checkout", _no_autocheckpoint):
+        event.listen(engine, "checkout", _no_autocheckpoint)
+
+
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
 def create_bulk_writer_engine(database_url: str) -> Engine:
     """An engine for a sync's page writer: as `create_database_engine`, tuned on SQLite for large
     group commits."""

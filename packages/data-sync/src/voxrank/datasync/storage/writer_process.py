@@ -87,6 +87,11 @@ class WriterProcess:
             message = "the page writer process died; the pages it committed are kept: resume the sync"
             raise SyncError(message) from None
 
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file (SQLite; nothing on PostgreSQL): once the last page is
+        written, as the sync's other connections leave checkpoints to the writer."""
+        await asyncio.get_running_loop().run_in_executor(self._pool, _checkpoint)
+
     async def usage(self) -> ProcessUsage:
         """CPU time and peak RSS of the writer process so far."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, ProcessUsage.of_this_process)
@@ -123,3 +128,11 @@ def _die_with_parent() -> None:
 def _write(pages: list[PackedPage]) -> BatchOutcome:
     assert _writer is not None, "the writer process was not initialised"
     return _writer.write([page.unpack() for page in pages])
+
+
+def _checkpoint() -> None:
+    assert _writer is not None, "the writer process was not initialised"
+    if _writer.engine.dialect.name == "sqlite":
+        # PASSIVE: a reader that is still open (a `status` call) is not waited for.
+        with _writer.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
