@@ -251,17 +251,7 @@ class Synchronizer:
         claiming = self._claim(run)
         try:
             while (partition := await claiming) is not None:
-                summary.partitions += 1
-                self._partitions[partition.id] = partition
-                done = await self._db(runs.committed_offsets, self.engine, partition.id)
-                if self.progress is not None:
-                    self.progress.partition_started(partition, len(done))
-                offsets = runs.page_offsets(partition.total_count, run.hits)
-                missing = [offset for offset in offsets if offset not in done]
-                if not missing:
-                    await self._db(runs.mark_partition_done, self.engine, partition.id)
-                    if self.progress is not None:
-                        self.progress.partition_finished(partition)
+                missing = await self._start_partition(partition, run, summary)
                 # The next partition is claimed while this one's last pages are still queued: a claim
                 # writes, so on SQLite it waits for the writer's group commit to end, and the queued
                 # pages keep the fetchers busy meanwhile.
@@ -275,6 +265,22 @@ class Synchronizer:
             claiming.cancel()
         for _ in range(self.options.page_workers):
             await jobs.put(None)
+
+    async def _start_partition(self, partition: Partition, run: SyncRun, summary: SyncSummary) -> list[int]:
+        """The offsets of the claimed `partition`'s pages not committed yet; a partition with none
+        left is marked done."""
+        summary.partitions += 1
+        self._partitions[partition.id] = partition
+        done = await self._db(runs.committed_offsets, self.engine, partition.id)
+        if self.progress is not None:
+            self.progress.partition_started(partition, len(done))
+        offsets = runs.page_offsets(partition.total_count, run.hits)
+        missing = [offset for offset in offsets if offset not in done]
+        if not missing:
+            await self._db(runs.mark_partition_done, self.engine, partition.id)
+            if self.progress is not None:
+                self.progress.partition_finished(partition)
+        return missing
 
     def _claim(self, run: SyncRun) -> asyncio.Future[Partition | None]:
         options = self.options
