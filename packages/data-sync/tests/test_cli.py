@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 from typer.testing import CliRunner
 
 from voxrank.datasync import __version__
@@ -35,3 +38,27 @@ def test_run_with_progress_bars_then_status(start_fake_api, cli_env, tmp_path) -
     assert " done: " in synced.output
     assert status.exit_code == 0
     assert "done" in status.output and "items:" in status.output
+
+
+def _modules_after_importing(module: str) -> set[str]:
+    code = f"import sys, {module}; print(' '.join(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(result.stdout.split())
+
+
+def test_the_entry_point_imports_the_cli_only_when_it_runs() -> None:
+    # multiprocessing's spawn imports the main module again in the page writer process.
+    loaded = _modules_after_importing("voxrank.datasync.__main__")
+    assert not loaded & {"voxrank.datasync.cli", "typer", "rich", "httpx"}
+
+
+def test_the_page_writer_process_module_leaves_out_migrations_and_http() -> None:
+    loaded = _modules_after_importing("voxrank.datasync.storage.writer_process")
+    assert "sqlalchemy" in loaded
+    assert not loaded & {"alembic", "httpx", "typer", "rich", "tenacity"}
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    command = [sys.executable, "-m", "voxrank.datasync", "--version"]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == f"voxrank-sync {__version__}"

@@ -15,7 +15,7 @@ from voxrank.datasync.engine import MAX_PAGES_PER_COMMIT
 from voxrank.datasync.storage import schema
 from voxrank.datasync.storage.database import open_database
 
-CLI = [sys.executable, "-m", "voxrank.datasync.cli"]
+CLI = [sys.executable, "-m", "voxrank.datasync"]
 UNTIL = ["--until", "2026-01-01T00:00:00"]
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from voxrank.datasync.storage.database import (
+from voxrank.datasync.storage.connections import (
     create_bulk_writer_engine,
     leave_checkpoints_to_the_page_writer,
-    open_database,
 )
+from voxrank.datasync.storage.database import open_database
 from voxrank.datasync.storage.writer_process import WriterProcess
 
 

@@ -163,7 +163,7 @@ def run_sync_process(
         VOXRANK_OFFSET_CAP=str(config.offset_cap),
     )
     command = [
-        sys.executable, "-m", "voxrank.datasync.cli", "run", "--quiet", "--concurrency", str(concurrency),
+        sys.executable, "-m", "voxrank.datasync", "run", "--quiet", "--concurrency", str(concurrency),
         "--until", UNTIL, "--summary-json", str(summary_path), *(["--since", since] if since else []),
         *(["--pages-in-progress", str(pages_in_progress)] if pages_in_progress else []),
     ]  # fmt: skip

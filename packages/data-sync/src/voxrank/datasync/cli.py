@@ -222,7 +222,8 @@ def _write_analysis(name: str, database_url: str | None, out: Path, **options: A
     from sqlalchemy.exc import OperationalError
 
     from voxrank.datasync.analyses import check, link, report, reviews
-    from voxrank.datasync.storage.database import create_database_engine, open_database, redact
+    from voxrank.datasync.storage.connections import create_database_engine, redact
+    from voxrank.datasync.storage.database import open_database
 
     builders = {
         "report": report.build_report,
@@ -352,7 +353,3 @@ def bench(
     result = run_bench(config, out)
     console.print(to_markdown(result))
     console.print(f"written to {out}")
-
-
-if __name__ == "__main__":
-    app()

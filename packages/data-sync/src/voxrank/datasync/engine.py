@@ -27,7 +27,7 @@ from voxrank.datasync.gcpolicy import bulk_allocation_gc
 from voxrank.datasync.planner import Scope, plan_windows
 from voxrank.datasync.process_usage import ProcessUsage
 from voxrank.datasync.runs import Partition, SyncRun
-from voxrank.datasync.storage.database import leave_checkpoints_to_the_page_writer
+from voxrank.datasync.storage.connections import leave_checkpoints_to_the_page_writer
 from voxrank.datasync.storage.page_writer import BatchOutcome, FetchedPage, PageLocation
 from voxrank.datasync.storage.writer_process import PackedPage, WriterProcess
 

@@ -55,7 +55,7 @@ class FakeApiProcess:
 
     def command(self) -> list[str]:
         command = [
-            sys.executable, "-m", "voxrank.datasync.cli", "fake-api",
+            sys.executable, "-m", "voxrank.datasync", "fake-api",
             "--items", str(self.items), "--seed", str(self.seed), "--port", str(self.port),
             "--offset-cap", str(self.offset_cap), "--malformed-rate", str(self.malformed_rate),
             "--latency-ms", str(self.latency_ms), "--fault-rate", str(self.fault_rate),

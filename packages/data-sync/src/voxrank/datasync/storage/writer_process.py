@@ -23,7 +23,7 @@ from types import TracebackType
 from voxrank.datasync.errors import SyncError
 from voxrank.datasync.gcpolicy import use_bulk_allocation_gc
 from voxrank.datasync.process_usage import ProcessUsage
-from voxrank.datasync.storage.database import create_bulk_writer_engine
+from voxrank.datasync.storage.connections import create_bulk_writer_engine
 from voxrank.datasync.storage.page_writer import BatchOutcome, FetchedPage, PageLocation, PageWriter
 
 PR_SET_PDEATHSIG = 1
