@@ -38,6 +38,8 @@ def test_bench_writes_json_and_markdown_for_both_clients(tmp_path) -> None:
         # The fake API served every request of the sync, and no CPU time is counted twice: the sync's
         # and the fake API's CPU seconds fit in the machine's CPUs during the sync process's wall time.
         assert measured["fake_api_cpu_s"] > 0
+        # Planning sends count requests before any page, so it takes time of its own within the wall time.
+        assert 0 < measured["planning_s"] < measured["wall_s"]
         assert 0 < measured["cpu_share"] <= 1.05
         machine_cpu_s = measured["cpu_s"] + measured["fake_api_cpu_s"]
         cpus = data["machine"]["cpus"]
@@ -45,3 +47,4 @@ def test_bench_writes_json_and_markdown_for_both_clients(tmp_path) -> None:
     assert data["cpu_bound_speedup"] == concurrent["cpu_bound_items_per_s"] / sequential["items_per_s"]
     markdown = (tmp_path / "sync_bench.md").read_text()
     assert "| concurrent (8) |" in markdown and "CPU-bound ceiling" in markdown
+    assert "| of it planning s |" in markdown

@@ -59,6 +59,9 @@ class SyncMeasurement:
     pages_in_progress: int
     peak_requests_in_flight: int
     wall_s: float
+    planning_s: float
+    """Of wall_s, the time before the first page could be fetched (run chosen and planned, page writer
+    started): the concurrent client does not shorten it."""
     process_wall_s: float
     items: int
     items_per_s: float
@@ -194,6 +197,7 @@ def measure(fake: FakeApiProcess, finished: _FinishedSync) -> SyncMeasurement:
         pages_in_progress=summary["pages_in_progress"],
         peak_requests_in_flight=summary["peak_requests_in_flight"],
         wall_s=summary["elapsed_s"],
+        planning_s=summary["planning_s"],
         process_wall_s=finished.process_wall_s,
         items=summary["items_written"],
         items_per_s=summary["items_written"] / summary["elapsed_s"],
@@ -278,17 +282,18 @@ def to_markdown(result: BenchResult) -> str:
         "Fake API and each sync in separate processes (each sync with its page writer process); "
         "SQLite (WAL) database; rate limit lifted.",
         "",
-        "| client | pages in progress | peak requests in flight | wall s | items | items/s | pages "
-        "| requests | partitions | largest partition | peak RSS MB (of it writer) | CPU s (of it writer) "
-        "| fake API CPU s | CPU share | CPU-bound items/s | complete |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| client | pages in progress | peak requests in flight | wall s | of it planning s | items "
+        "| items/s | pages | requests | partitions | largest partition | peak RSS MB (of it writer) "
+        "| CPU s (of it writer) | fake API CPU s | CPU share | CPU-bound items/s | complete |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, measured in (("concurrent", result.concurrent), ("sequential", result.sequential)):
         if measured is None:
             continue
         lines.append(
             f"| {name} ({measured.concurrency}) | {measured.pages_in_progress} | "
-            f"{measured.peak_requests_in_flight} | {measured.wall_s:.1f} | {measured.items:,} | "
+            f"{measured.peak_requests_in_flight} | {measured.wall_s:.1f} | {measured.planning_s:.1f} | "
+            f"{measured.items:,} | "
             f"{measured.items_per_s:,.0f} | {measured.pages:,} | {measured.requests:,} | "
             f"{measured.partitions} | "
             f"{measured.max_partition_total:,} | {measured.peak_rss_mb:.0f} "

@@ -67,7 +67,7 @@ def _print_summary(summary: SyncSummary) -> None:
     console.print(
         f"run {summary.run_id} ({summary.mode}) {summary.status}: {summary.items_written} items from "
         f"{summary.pages_fetched} pages in {summary.elapsed_s:.1f} s "
-        f"({summary.items_per_second:.0f} items/s), "
+        f"({summary.planning_s:.1f} s of it planning; {summary.items_per_second:.0f} items/s), "
         f"{summary.quarantined} quarantined, {summary.requests} requests"
         + (f", watermark {summary.watermark}" if summary.watermark else "")
     )

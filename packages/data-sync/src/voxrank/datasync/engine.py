@@ -95,6 +95,9 @@ class SyncSummary:
     pages_in_progress: int = 0
     peak_requests_in_flight: int = 0
     elapsed_s: float = 0.0
+    planning_s: float = 0.0
+    """Of elapsed_s, the time before the first page could be fetched: choosing the run, planning its
+    partitions (count requests, which meet the API's faults too) and starting the page writer."""
     watermark: datetime | None = None
     reference_entries: dict[str, int] = field(default_factory=dict)
     """Entries stored per reference kind, when the run also refreshed the reference tables."""
@@ -124,6 +127,7 @@ class Synchronizer:
         self.options = options
         self.progress = progress
         self._partitions: dict[int, Partition] = {}
+        self._started = 0.0
         # One thread owns every database call: SQLite has one writer, and the event loop never blocks.
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxrank-db")
 
@@ -131,7 +135,7 @@ class Synchronizer:
         return await asyncio.get_running_loop().run_in_executor(self._database, partial(function, *args))
 
     async def run(self) -> SyncSummary:
-        started = time.perf_counter()
+        self._started = started = time.perf_counter()
         requests_before = self.client.attempts.total()
         try:
             with bulk_allocation_gc():
@@ -231,6 +235,7 @@ class Synchronizer:
         # Room for one full group commit: fetchers keep going while the writer commits the last one.
         fetched: PackedPages = asyncio.Queue(maxsize=max(workers, MAX_PAGES_PER_COMMIT))
         await writer.ready()
+        summary.planning_s = time.perf_counter() - self._started
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._write_pages(writer, fetched, summary))
