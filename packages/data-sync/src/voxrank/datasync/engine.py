@@ -135,7 +135,7 @@ class Synchronizer:
         return await asyncio.get_running_loop().run_in_executor(self._database, partial(function, *args))
 
     async def run(self) -> SyncSummary:
-        self._started = started = time.perf_counter()
+        self._started = time.perf_counter()
         requests_before = self.client.attempts.total()
         try:
             with bulk_allocation_gc():
@@ -145,7 +145,7 @@ class Synchronizer:
         summary.requests = self.client.attempts.total() - requests_before
         summary.pages_in_progress = self.options.page_workers
         summary.peak_requests_in_flight = self.client.peak_in_flight
-        summary.elapsed_s = time.perf_counter() - started
+        summary.elapsed_s = time.perf_counter() - self._started
         summary.process = ProcessUsage.of_this_process()
         return summary
 

@@ -1,4 +1,7 @@
-"""Open a catalog database (SQLite in WAL mode, or PostgreSQL) and bring its schema up to date."""
+"""Bring a catalog database's schema up to date with the alembic migrations, and open it so.
+
+The engines themselves (SQLite pragmas, PostgreSQL pool) come from `connections`.
+"""
 
 from __future__ import annotations
 
