@@ -62,7 +62,8 @@ class SyncOptions:
     pages_in_progress: int | None = None
     """Pages being fetched at once, those waiting out a back-off or a Retry-After included; default
     twice `concurrency`, so that waits leave no request slot idle. With `concurrency` 1 and this 1,
-    a strictly sequential client."""
+    a sequential client: one request and one page fetched at a time (the page writer process still
+    commits a page while the next one is fetched)."""
     offset_cap: int = 50_000
     lower_bound: datetime = DEFAULT_LOWER_BOUND
     upper_bound: datetime | None = None
