@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from voxrank.datasync.cli import app
 
 
-def test_bench_writes_json_and_markdown_for_both_clients(tmp_path) -> None:
-    arguments = [
-        "bench",
-        "--items",
-        "1500",
-        "--offset-cap",
-        "400",
-        "--sequential-items",
-        "300",
-        "--latency-ms",
-        "1",
-    ]
+@pytest.mark.parametrize("sequential_items", [None, 300], ids=["whole-catalog", "newest-window"])
+def test_bench_writes_json_and_markdown_for_both_clients(tmp_path, sequential_items) -> None:
+    arguments = ["bench", "--items", "1500", "--offset-cap", "400", "--latency-ms", "1"]
+    if sequential_items is not None:
+        arguments += ["--sequential-items", str(sequential_items)]
     result = CliRunner().invoke(app, [*arguments, "--out", str(tmp_path)])
 
     assert result.exit_code == 0, result.output
@@ -31,7 +25,10 @@ def test_bench_writes_json_and_markdown_for_both_clients(tmp_path) -> None:
         sequential["comparison"],
     )
     assert concurrent["partitions"] >= 3 and concurrent["max_partition_total"] <= 400
-    assert 300 <= sequential["items"] < concurrent["items"]
+    if sequential_items is None:
+        assert sequential["items"] == concurrent["items"] and sequential["pages"] == concurrent["pages"]
+    else:
+        assert sequential_items <= sequential["items"] < concurrent["items"]
     assert concurrent["peak_rss_mb"] > 10 and concurrent["cpu_s"] > 0
     assert data["speedup"] == concurrent["items_per_s"] / sequential["items_per_s"]
     for measured in (concurrent, sequential):
@@ -48,3 +45,5 @@ def test_bench_writes_json_and_markdown_for_both_clients(tmp_path) -> None:
     markdown = (tmp_path / "sync_bench.md").read_text()
     assert "| concurrent (8) |" in markdown and "CPU-bound ceiling" in markdown
     assert "| of it planning s |" in markdown
+    window_note = "(a date window of the same catalog, same faults)"
+    assert (window_note in markdown) == (sequential_items is not None)

@@ -339,8 +339,10 @@ def bench(
     fault_rate: float = typer.Option(0.05),
     concurrency: int = typer.Option(8),
     offset_cap: int = typer.Option(50_000),
-    sequential_items: int = typer.Option(
-        25_000, help="The sequential client (concurrency 1) syncs the newest this-many items; 0 skips it."
+    sequential_items: int | None = typer.Option(
+        None,
+        help="The sequential client (concurrency 1) syncs only the newest this-many items (default: the "
+        "whole catalog, as the concurrent client); 0 skips it.",
     ),
 ) -> None:
     """Benchmark a full sync of a fake catalog past the offset cap, concurrent against sequential."""
