@@ -277,10 +277,8 @@ def write_results(result: BenchResult, out: Path) -> tuple[Path, Path]:
     return json_path, markdown_path
 
 
-def _sequential_work(result: BenchResult) -> str:
-    sequential = result.sequential
-    assert sequential is not None
-    if result.config.sequential_window is None:
+def _sequential_work(config: BenchConfig, sequential: SyncMeasurement) -> str:
+    if config.sequential_window is None:
         return f"The sequential client synced the same {sequential.items:,} items"
     return (
         f"The sequential client synced the newest {sequential.items:,} items (a date window of the same "
@@ -323,9 +321,10 @@ def to_markdown(result: BenchResult) -> str:
         lines += [
             "",
             f"Speed-up of the concurrent client over the sequential one (items/s): "
-            f"**{result.speedup:.1f}x**. {_sequential_work(result)}, one request and one page at a "
-            "time. The concurrent client never has more requests on the wire than its concurrency; a "
-            "page waiting out a back-off or a Retry-After leaves its request slot to another page.",
+            f"**{result.speedup:.1f}x**. {_sequential_work(config, result.sequential)}, one request and "
+            "one page at a time. The concurrent client never has more requests on the wire than its "
+            "concurrency; a page waiting out a back-off or a Retry-After leaves its request slot to another "
+            "page.",
         ]
     if result.cpu_bound_speedup is not None:
         concurrent, cpus = result.concurrent, result.machine.get("cpus")
